@@ -1,0 +1,1 @@
+"""One router per area: search, answers and topics, health."""

@@ -1,0 +1,36 @@
+"""What the app holds while it runs: the search service once loaded, or why it is not ready."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from retriever.ranking import RankingConfig
+from retriever.service import QueryLimits, SearchService
+from settings import Settings
+
+log = logging.getLogger("counsel_search")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    service: SearchService | None = None
+    status: str = "loading"
+    detail: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def load(self) -> None:
+        """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
+        try:
+            service = SearchService.open(
+                self.settings.index_dir, self.settings.embedding_model, RankingConfig(),
+                QueryLimits(self.settings.max_query_chars, self.settings.max_k))
+        except Exception as error:  # any failure means "not ready", reported on /readyz
+            log.error("loading the index failed: %s", error)
+            with self._lock:
+                self.status, self.detail = "failed", str(error)
+            return
+        with self._lock:
+            self.service, self.status, self.detail = service, "ready", None
+        log.info("ready: index %s, %d answers", service.index.manifest.version, len(service.index.answers))

@@ -1,0 +1,168 @@
+"""Building an index version from a corpus: split, embed, store, then switch `current` atomically."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from index.corpus import Answer, Corpus
+from index.embedder import Embedder
+from index.layout import (Manifest, build_lock, list_versions, new_version_name, prune_versions, sha256_of,
+                          switch_current, versions_dir, IndexFormatError)
+from index.loader import (ANSWERS_FILE, PASSAGES_FILE, LoadedIndex, load_index, questions_of, text_key,
+                          vectors_by_text)
+from index.passages import Passage, split_answer
+from index.store import FaissStore
+
+AnswerTagger = Callable[[Answer], list[str]]
+
+
+@dataclass
+class BuildReport:
+    version: str
+    path: str
+    answers: int
+    questions: int
+    passages: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    embedded: int
+    reused: int
+    seconds: float
+    full_rebuild_reason: str | None = None
+
+    @property
+    def answers_per_second(self) -> float:
+        return self.answers / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"answers_per_second": round(self.answers_per_second, 1)}
+
+
+def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, model_name: str,
+                passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
+                taggers: tuple[AnswerTagger, ...] = (), progress: bool = False) -> BuildReport:
+    """Write a new version of the index for `corpus` and make it current.
+
+    With `incremental`, vectors of texts the current version already embedded with the same model
+    and settings are reused, so only new or changed passages are embedded.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension)
+        cache = vectors_by_text(previous) if (incremental and previous is not None) else {}
+        if incremental and previous is None:
+            reason = reason or "no current index"
+
+        answers = corpus.answers
+        for answer in answers:
+            answer.flags = sorted({flag for tag in taggers for flag in tag(answer)})
+        passages = [p for a in answers for p in split_answer(a.answer_id, a.answer, embedder.token_counts, passage_tokens)]
+        questions = questions_of(answers)
+
+        texts = [p.text for p in passages] + [q.embedding_text for q in questions]
+        vectors, embedded = _embed_with_cache(embedder, texts, cache, progress)
+        passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):]
+
+        version = new_version_name()
+        root = versions_dir(index_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        staging = root / f".tmp-{version}"
+        staging.mkdir()
+        try:
+            files = _write_version(staging, answers, passages, passage_vectors, questions, question_vectors,
+                                   embedder.dimension)
+            manifest = Manifest(
+                version=version, model=model_name, dimension=embedder.dimension, normalized=embedder.normalized,
+                corpus_sha256=corpus.source_sha256, answers=len(answers), questions=len(questions),
+                passages=len(passages), passage_tokens=passage_tokens,
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                build_seconds=round(time.perf_counter() - started, 3),
+                files={name: sha256_of(staging / name) for name in files},
+                settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers]},
+            )
+            manifest.write(staging)
+            final = root / version
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        switch_current(index_dir, final)
+        prune_versions(index_dir, keep_versions)
+
+    added, updated, removed, unchanged = _diff(previous, answers)
+    return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
+                       unchanged, embedded, len(texts) - embedded, round(time.perf_counter() - started, 3),
+                       reason if incremental else None)
+
+
+def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int
+                        ) -> tuple[LoadedIndex | None, str | None]:
+    """The current version, and why its vectors cannot be reused (None when they can)."""
+    if not list_versions(index_dir) and not (index_dir / "current").exists():
+        return None, "no current index"
+    try:
+        previous = load_index(index_dir)
+    except IndexFormatError as error:
+        return None, f"current index unreadable ({error})"
+    manifest = previous.manifest
+    if manifest.model != model_name or manifest.dimension != dimension:
+        return previous, f"model changed ({manifest.model} -> {model_name}): full rebuild"
+    if manifest.passage_tokens != passage_tokens:
+        return previous, f"passage size changed ({manifest.passage_tokens} -> {passage_tokens}): full rebuild"
+    return previous, None
+
+
+def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
+                      ) -> tuple[np.ndarray, int]:
+    keys = [text_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if missing:
+        fresh = embedder.encode([t for _, t in missing], progress=progress)
+        cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
+    vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
+    return vectors.astype(np.float32), len(missing)
+
+
+def _write_version(directory: Path, answers: list[Answer], passages: list[Passage], passage_vectors: np.ndarray,
+                   questions, question_vectors: np.ndarray, dimension: int) -> list[str]:
+    _write_jsonl(directory / ANSWERS_FILE, (a.to_dict() for a in answers))
+    _write_jsonl(directory / PASSAGES_FILE, (asdict(p) for p in passages))
+    topics_of = {a.answer_id: a.topics for a in answers}
+    passage_store = FaissStore(dimension)
+    passage_store.add(np.array([p.passage_id for p in passages], dtype=np.int64), passage_vectors,
+                      [topics_of[p.answer_id] for p in passages])
+    question_store = FaissStore(dimension)
+    question_store.add(np.array([q.vector_id for q in questions], dtype=np.int64), question_vectors,
+                       [q.topics for q in questions])
+    files = [ANSWERS_FILE, PASSAGES_FILE]
+    files += passage_store.save(directory, "passages")
+    files += question_store.save(directory, "questions")
+    return files
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _diff(previous: LoadedIndex | None, answers: list[Answer]) -> tuple[int, int, int, int]:
+    """(added, updated, removed, unchanged) answers relative to the previous version."""
+    before = {a.answer_id: a.content_hash for a in previous.answers} if previous else {}
+    after = {a.answer_id: a.content_hash for a in answers}
+    added = sum(1 for i in after if i not in before)
+    removed = sum(1 for i in before if i not in after)
+    updated = sum(1 for i, h in after.items() if i in before and before[i] != h)
+    return added, updated, removed, len(after) - added - updated

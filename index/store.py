@@ -1,0 +1,97 @@
+"""Vector stores: the small interface every backend implements, and FAISS as the first one.
+
+A store maps stable 63-bit ids to unit vectors and to the topics used for filtering, and returns
+the nearest ids by inner product (= cosine for unit vectors). The ranker only sees this interface,
+so another engine (Milvus) can be added without touching the API or the ranking.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
+
+import faiss
+import numpy as np
+
+
+class VectorStore(Protocol):
+    dimension: int
+
+    def __len__(self) -> int: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, topics: Sequence[Sequence[str]]) -> None:
+        """Insert or replace vectors under the given ids."""
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Delete ids; return how many were present."""
+
+    def search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, ids), each of shape (len(queries), k), best first; missing slots are id -1."""
+
+    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of `ids` (for reuse by incremental builds)."""
+
+    def save(self, directory: Path, name: str) -> list[str]:
+        """Write the store into `directory`; return the file names written."""
+
+
+class FaissStore:
+    """Exact inner-product search over an in-memory FAISS index with id mapping."""
+
+    def __init__(self, dimension: int, index: faiss.Index | None = None,
+                 topics: dict[int, list[str]] | None = None):
+        self.dimension = dimension
+        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.topics: dict[int, list[str]] = topics or {}
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, topics: Sequence[Sequence[str]]) -> None:
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(ids) != len(vectors):
+            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dimension}, got {vectors.shape}")
+        self.remove(ids.tolist())
+        self.index.add_with_ids(vectors, ids)
+        for vid, vtopics in zip(ids.tolist(), topics):
+            self.topics[vid] = list(vtopics)
+
+    def remove(self, ids: Iterable[int]) -> int:
+        ids = np.fromiter(ids, dtype=np.int64)
+        if not len(ids):
+            return 0
+        removed = int(self.index.remove_ids(faiss.IDSelectorBatch(ids)))
+        for vid in ids.tolist():
+            self.topics.pop(vid, None)
+        return removed
+
+    def search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        params = None
+        if topics:
+            wanted = set(topics)
+            allowed = np.fromiter((vid for vid, vt in self.topics.items() if wanted.intersection(vt)), dtype=np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        k = max(1, min(k, max(len(self), 1)))
+        scores, ids = self.index.search(queries, k, params=params)
+        return scores, ids
+
+    def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else \
+            np.zeros((0, self.dimension), dtype=np.float32)
+
+    def save(self, directory: Path, name: str) -> list[str]:
+        faiss.write_index(self.index, str(directory / f"{name}.faiss"))
+        with open(directory / f"{name}.topics.json", "w", encoding="utf-8") as handle:
+            json.dump({str(k): v for k, v in self.topics.items()}, handle)
+        return [f"{name}.faiss", f"{name}.topics.json"]
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> "FaissStore":
+        index = faiss.read_index(str(directory / f"{name}.faiss"))
+        with open(directory / f"{name}.topics.json", encoding="utf-8") as handle:
+            topics = {int(k): v for k, v in json.load(handle).items()}
+        return cls(index.d, index, topics)

@@ -1,0 +1,183 @@
+"""The ranker: from a worry to ranked therapist answers.
+
+Signals, each switchable by its weight in `RankingConfig`:
+- question_dense: cosine of the worry to the question the answer was written for (title + body);
+- answer_dense: best cosine of the worry to any passage of the answer (long answers are split, so
+  nothing past the model's window is ignored);
+- question_lexical / answer_lexical: BM25 of the worry against the question and the answer text;
+- prior: log upvotes, a small nudge that never outranks relevance.
+Candidates come from every signal, missing dense scores are filled with the lowest score that
+signal returned, and the weighted sum decides. Answers are grouped under their question (the page
+and chatbots read them as "what therapists answered to X"), and repeated texts are dropped.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from index.corpus import Answer
+from index.loader import LoadedIndex
+from index.passages import Passage
+from retriever.fusion import max_normalize, reciprocal_rank_fusion, weighted_sum
+from retriever.lexical import LexicalIndex
+
+SIGNALS = ("question_dense", "answer_dense", "question_lexical", "answer_lexical", "prior")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    question_dense: float = 1.0
+    answer_dense: float = 0.5
+    question_lexical: float = 0.1
+    answer_lexical: float = 0.05
+    prior: float = 0.01
+    fusion: str = "weighted"  # or "rrf"
+    group_by_question: bool = True
+    question_candidates: int = 100
+    passage_candidates: int = 400
+    lexical_candidates: int = 50
+
+    def weights(self) -> list[float]:
+        return [getattr(self, name) for name in SIGNALS]
+
+
+@dataclass
+class RankedAnswer:
+    answer: Answer
+    score: float
+    signals: dict[str, float]
+    highlight: Passage | None = None
+    highlight_score: float = 0.0
+
+
+@dataclass
+class Ranking:
+    results: list[RankedAnswer]
+    candidates: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Ranker:
+    """Ranks the answers of one loaded index; immutable once built, so it is safe across threads."""
+
+    def __init__(self, index: LoadedIndex, config: RankingConfig = RankingConfig()):
+        self.index = index
+        self.config = config
+        self.answers = index.answers
+        self.position = {a.answer_id: i for i, a in enumerate(self.answers)}
+        self.question_position = {q.question_id: i for i, q in enumerate(index.questions)}
+        self.answer_question = np.array([self.question_position[a.question_id] for a in self.answers])
+        self.answers_of_question = [[self.position[i] for i in q.answer_ids] for q in index.questions]
+        self.question_lexical = LexicalIndex([q.embedding_text for q in index.questions])
+        self.answer_lexical = LexicalIndex([a.answer for a in self.answers])
+        upvotes = np.array([a.upvotes for a in self.answers], dtype=np.float64)
+        self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
+        self.topic_sets = [set(a.topics) for a in self.answers]
+
+    def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None) -> Ranking:
+        """Return the top `k` answers for `query` (whose embedding is `query_vector`)."""
+        cfg = self.config
+        topics = list(topics or [])
+        q_scores, q_ids = self.index.question_store.search(query_vector, cfg.question_candidates, topics)
+        p_scores, p_ids = self.index.passage_store.search(query_vector, cfg.passage_candidates, topics)
+
+        question_dense = _floor_filled(len(self.index.questions), q_scores[0], q_ids[0],
+                                       lambda vid: self.question_position[self.index.question_by_vector[vid].question_id])
+        answer_dense = np.full(len(self.answers), np.nan)
+        for score, vid in zip(p_scores[0], p_ids[0]):
+            if vid < 0:
+                continue
+            pos = self.position[self.index.passage_by_vector[int(vid)].answer_id]
+            if np.isnan(answer_dense[pos]) or score > answer_dense[pos]:
+                answer_dense[pos] = score
+        retrieved = ~np.isnan(answer_dense)
+        answer_dense[~retrieved] = float(np.nanmin(answer_dense)) if retrieved.any() else 0.0
+
+        allowed = self._allowed(topics)
+        question_lexical = max_normalize(self.question_lexical.scores(query) * allowed[1])
+        answer_lexical = max_normalize(self.answer_lexical.scores(query) * allowed[0])
+
+        candidates = self._candidates(q_ids[0], retrieved, question_lexical, answer_lexical, allowed[0])
+        signals = [
+            question_dense[self.answer_question[candidates]],
+            answer_dense[candidates],
+            question_lexical[self.answer_question[candidates]],
+            answer_lexical[candidates],
+            self.prior[candidates],
+        ]
+        if cfg.fusion == "rrf":
+            fused = reciprocal_rank_fusion(signals[:4], cfg.weights()[:4]) + cfg.prior * signals[4] * 1e-3
+        else:
+            fused = weighted_sum(signals, cfg.weights())
+        order = self._order(candidates, fused)
+        results = []
+        seen_texts: set[str] = set()
+        for i in order:
+            answer = self.answers[candidates[i]]
+            text_key = " ".join(answer.answer.lower().split())
+            if text_key in seen_texts:
+                continue
+            seen_texts.add(text_key)
+            results.append(RankedAnswer(answer, float(fused[i]),
+                                        {name: float(s[i]) for name, s in zip(SIGNALS, signals)}))
+            if len(results) == k:
+                break
+        self._highlight(results, query_vector)
+        return Ranking(results, len(candidates))
+
+    def _allowed(self, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """0/1 masks over answers and questions for a topic filter (all ones without one)."""
+        if not topics:
+            return np.ones(len(self.answers)), np.ones(len(self.index.questions))
+        wanted = set(topics)
+        answers = np.array([1.0 if wanted & t else 0.0 for t in self.topic_sets])
+        questions = np.array([1.0 if wanted.intersection(q.topics) else 0.0 for q in self.index.questions])
+        return answers, questions
+
+    def _candidates(self, question_vids, retrieved: np.ndarray, question_lexical: np.ndarray,
+                    answer_lexical: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        n = self.config.lexical_candidates
+        chosen = set(np.flatnonzero(retrieved).tolist())
+        for vid in question_vids:
+            if vid >= 0:
+                chosen.update(self.answers_of_question[self.question_position[
+                    self.index.question_by_vector[int(vid)].question_id]])
+        for q in np.argsort(-question_lexical)[:n]:
+            if question_lexical[q] > 0:
+                chosen.update(self.answers_of_question[q])
+        chosen.update(i for i in np.argsort(-answer_lexical)[:n].tolist() if answer_lexical[i] > 0)
+        return np.array(sorted(i for i in chosen if allowed[i] > 0), dtype=np.int64)
+
+    def _order(self, candidates: np.ndarray, fused: np.ndarray) -> list[int]:
+        """Best first; with grouping, all answers of a question follow its best one."""
+        by_score = sorted(range(len(candidates)), key=lambda i: (-fused[i], self.answers[candidates[i]].answer_id))
+        if not self.config.group_by_question:
+            return by_score
+        groups: dict[int, list[int]] = {}
+        for i in by_score:
+            groups.setdefault(int(self.answer_question[candidates[i]]), []).append(i)
+        return [i for members in groups.values() for i in members]
+
+    def _highlight(self, results: list[RankedAnswer], query_vector: np.ndarray) -> None:
+        """Attach to each result the passage of its answer closest to the worry."""
+        for result in results:
+            passages = self.index.passages_by_answer.get(result.answer.answer_id, [])
+            if not passages:
+                continue
+            vectors = self.index.passage_store.get_vectors([p.passage_id for p in passages])
+            scores = vectors @ query_vector
+            best = int(np.argmax(scores))
+            result.highlight, result.highlight_score = passages[best], float(scores[best])
+
+
+def _floor_filled(size: int, scores: np.ndarray, ids: np.ndarray, position) -> np.ndarray:
+    """Scores by position for the retrieved ids; everything else gets the lowest retrieved score."""
+    valid = ids >= 0
+    floor = float(scores[valid].min()) if valid.any() else 0.0
+    filled = np.full(size, floor, dtype=np.float64)
+    for score, vid in zip(scores[valid], ids[valid]):
+        filled[position(int(vid))] = score
+    return filled

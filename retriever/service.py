@@ -1,0 +1,98 @@
+"""The search service: one embedding model, the index that is serving, and the rules for a query.
+
+The API, the command line and the MCP server all call `SearchService.search`, so validation and
+ranking are the same everywhere. The serving index is one attribute, replaced in a single
+assignment by `swap`, so a request that started on the old index finishes on it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.layout import IndexFormatError
+from index.loader import LoadedIndex, load_index
+from retriever.ranking import Ranker, RankingConfig, Ranking
+
+
+class QueryError(ValueError):
+    """The query cannot be searched as given; the message says why, for the person who sent it."""
+
+
+class UnknownTopicError(QueryError):
+    pass
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    max_query_chars: int = 2000
+    max_k: int = 50
+
+
+@dataclass
+class SearchOutcome:
+    query: str
+    ranking: Ranking
+    took_ms: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class SearchService:
+    def __init__(self, embedder: Embedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
+                 limits: QueryLimits = QueryLimits()):
+        self.embedder = embedder
+        self.config = config
+        self.limits = limits
+        self.ranker = Ranker(index, config)
+
+    @classmethod
+    def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
+             limits: QueryLimits = QueryLimits()) -> "SearchService":
+        """Load the model and the current index (checked to be built with that model)."""
+        index = load_index(index_dir, expected_model=model)
+        return cls(Embedder(model), index, config, limits)
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self.ranker.index
+
+    def swap(self, index: LoadedIndex) -> None:
+        """Serve `index` from now on; requests already running keep the ranker they started with."""
+        if index.manifest.model != self.embedder.name or index.manifest.dimension != self.embedder.dimension:
+            raise IndexFormatError(f"index {index.path} was built with {index.manifest.model!r}, "
+                                   f"the service runs {self.embedder.name!r}")
+        self.ranker = Ranker(index, self.config)
+
+    def validate(self, query: str, k: int, topics: Sequence[str] | None) -> str:
+        """Return the query stripped, or raise `QueryError` saying what is wrong."""
+        if not isinstance(query, str) or not query.strip():
+            raise QueryError("query is empty: type a few words about what is on your mind")
+        query = query.strip()
+        if len(query) > self.limits.max_query_chars:
+            raise QueryError(f"query is {len(query)} characters long; the limit is {self.limits.max_query_chars}")
+        if not 1 <= k <= self.limits.max_k:
+            raise QueryError(f"k must be between 1 and {self.limits.max_k}")
+        unknown = sorted(set(topics or []) - set(self.ranker.index.topics))
+        if unknown:
+            raise UnknownTopicError(f"unknown topic(s): {', '.join(unknown)}; see /v1/topics")
+        return query
+
+    def encode(self, queries: list[str]) -> np.ndarray:
+        return self.embedder.encode(queries, batch_size=max(1, len(queries)))
+
+    def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
+               query_vector: np.ndarray | None = None) -> SearchOutcome:
+        started = time.perf_counter()
+        query = self.validate(query, k, topics)
+        ranker = self.ranker  # one read: a concurrent swap cannot change the index mid-request
+        if query_vector is None:
+            query_vector = self.encode([query])[0]
+        encoded = time.perf_counter()
+        ranking = ranker.rank(query, query_vector, k, topics)
+        done = time.perf_counter()
+        timings = {"encode": (encoded - started) * 1000, "rank": (done - encoded) * 1000}
+        return SearchOutcome(query, ranking, (done - started) * 1000, timings)

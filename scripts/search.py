@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Search the index from the command line.
+
+    python scripts/search.py "is it normal to cry during therapy" --k 5 [--topic anxiety] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+import _bootstrap  # noqa: F401
+
+from index.embedder import ModelError
+from index.layout import IndexFormatError
+from retriever.ranking import RankedAnswer
+from retriever.service import QueryError, QueryLimits, SearchService
+from settings import Settings
+
+
+def format_result(rank: int, result: RankedAnswer, width: int = 100) -> str:
+    answer = result.answer
+    body = result.highlight.text if result.highlight else answer.answer
+    lines = [f"{rank}. {answer.question_title}  [{answer.topic}]  score {result.score:.3f}",
+             f"   {answer.therapist} · {answer.upvotes} upvotes · {answer.question_url}",
+             textwrap.indent(textwrap.fill(body, width - 6), "   > ")]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("query", help="the worry, in your own words")
+    parser.add_argument("--k", type=int, default=5, help="number of answers (1..%d)" % settings.max_k)
+    parser.add_argument("--topic", action="append", help="only this topic (repeatable)")
+    parser.add_argument("--index-dir", default=settings.index_dir, help="index directory (env INDEX_DIR)")
+    parser.add_argument("--model", default=settings.embedding_model, help="model (env EMBEDDING_MODEL)")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON response")
+    args = parser.parse_args(argv)
+    try:
+        service = SearchService.open(args.index_dir, args.model,
+                                     limits=QueryLimits(settings.max_query_chars, settings.max_k))
+        outcome = service.search(args.query, args.k, args.topic)
+    except (IndexFormatError, ModelError, QueryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        from api.convert import search_result
+        from api.models import SearchResponse
+
+        response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
+                                  took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+        print(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
+        return 0
+    for rank, result in enumerate(outcome.ranking.results, start=1):
+        print(format_result(rank, result), end="\n\n")
+    if not outcome.ranking.results:
+        print("No answers found.")
+    print(f"({len(outcome.ranking.results)} answers in {outcome.took_ms:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

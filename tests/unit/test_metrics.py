@@ -1,0 +1,25 @@
+"""Metric code on small hand-made rankings."""
+import math
+
+import pytest
+
+from retriever.metrics import hit_at_k, mrr_at_k, ndcg_at_k
+
+
+def test_hit_at_k():
+    assert hit_at_k(["a", "b"], {"b"}, 1) == 0.0
+    assert hit_at_k(["a", "b"], {"b"}, 2) == 1.0
+
+
+def test_mrr_is_reciprocal_rank_of_first_relevant_within_k():
+    assert mrr_at_k(["x", "y", "r"], {"r"}, 10) == pytest.approx(1 / 3)
+    assert mrr_at_k(["x", "y", "r"], {"r"}, 2) == 0.0
+
+
+def test_ndcg_perfect_partial_and_repeats():
+    assert ndcg_at_k(["a", "b"], {"a", "b"}, 10) == pytest.approx(1.0)
+    expected = (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    assert ndcg_at_k(["x", "a"], {"a", "b"}, 10) == pytest.approx(expected)
+    # a repeated relevant label earns nothing the second time
+    assert ndcg_at_k(["a", "a"], {"a", "b"}, 10) == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    assert ndcg_at_k(["x"], set(), 10) == 0.0
