@@ -5,6 +5,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from api.metrics import ServiceMetrics
 from retriever.ranking import RankingConfig
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
@@ -18,7 +19,19 @@ class AppState:
     service: SearchService | None = None
     status: str = "loading"
     detail: str | None = None
+    draining: bool = False
+    metrics: ServiceMetrics = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.metrics = ServiceMetrics(lambda: self.service.index if self.service is not None else None)
+
+    def start_draining(self) -> None:
+        """Shutting down: /readyz answers 503 from now on so load balancers stop sending traffic,
+        while requests already accepted (and any that still arrive) are served to the end."""
+        if not self.draining:
+            log.info("draining: /readyz now answers 503; in-flight requests will finish")
+        self.draining = True
 
     def load(self) -> None:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
