@@ -8,20 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
-
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.logging_setup import install_request_logging
+from api.page import install_page
 from api.routes import answers, health, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, service: SearchService | None = None) -> FastAPI:
@@ -50,13 +45,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.include_router(search.router)
     app.include_router(answers.router)
     app.include_router(health.router)
-    if STATIC_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-        @app.get("/", include_in_schema=False)
-        def page() -> FileResponse:
-            return FileResponse(STATIC_DIR / "index.html")
-
+    install_page(app)
     return app
 
 
