@@ -7,9 +7,10 @@ object for their defaults, so a flag and its environment variable always mean th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -34,4 +35,23 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_queries: bool = Field(False, description="Log query text (hashed). Off by default: worries are private.")
+    log_queries_raw: bool = Field(False, description="With LOG_QUERIES, log the raw text instead of its hash (debugging only).")
     search_threads: int = Field(2, ge=1, description="Worker threads for CPU-bound search work.")
+
+    # Production limits and operations (see README "Operations")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted; larger gets 413.")
+    search_timeout_s: float = Field(10.0, gt=0, description="A search slower than this gets 504.")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client on /v1; 0 = no limit.")
+    rate_limit_burst: int = Field(20, ge=1, description="Requests a client may send at once before the rate applies.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed to call the API from a browser; empty = none.")
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    shutdown_drain_s: float = Field(5.0, ge=0, description="On SIGTERM, seconds /readyz answers 503 before the server stops.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        """CORS_ORIGINS=https://a.example,https://b.example (a list is accepted too)."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value

@@ -6,17 +6,30 @@ The model and index load once, in a background thread at start-up: /healthz answ
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.logging_setup import install_request_logging
+from api.models import ErrorResponse
+from api.logging_setup import configure_logging, install_uvicorn_scrubbing
+from api.middleware.access import AccessMiddleware
+from api.middleware.body_limit import BodyLimitMiddleware
+from api.middleware.rate_limit import RateLimitMiddleware
+from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
-from api.routes import answers, health, search
+from api.routes import answers, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
+
+# Answers the middlewares may give on any /v1 route, declared so the OpenAPI schema is honest.
+LIMIT_ERRORS = {
+    400: {"model": ErrorResponse, "description": "The body is not valid JSON, or its Content-Length is invalid."},
+    413: {"model": ErrorResponse, "description": "The request body is over MAX_BODY_BYTES."},
+    429: {"model": ErrorResponse, "description": "Rate limit (RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After."},
+}
 
 
 def create_app(settings: Settings | None = None, service: SearchService | None = None) -> FastAPI:
@@ -27,12 +40,14 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        configure_logging()
         loading = None
         if state.service is None:
             loading = asyncio.create_task(asyncio.to_thread(state.load))
         yield
+        # uvicorn has stopped accepting connections and finished the requests in flight by now;
+        # `api.server` drains earlier, on SIGTERM, while /readyz still can tell load balancers.
+        state.start_draining()
         if loading is not None and not loading.done():
             loading.cancel()
 
@@ -41,12 +56,31 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
                               "asked publicly (CounselChat). Not a substitute for professional help.")
     app.state.counsel = state
     install_error_handlers(app)
-    install_request_logging(app)
-    app.include_router(search.router)
-    app.include_router(answers.router)
+    install_middlewares(app, state)
+    app.include_router(search.router, responses=LIMIT_ERRORS)
+    app.include_router(answers.router, responses=LIMIT_ERRORS)
     app.include_router(health.router)
+    if state.settings.metrics_enabled:
+        app.include_router(metrics.router)
     install_page(app)
+
     return app
+
+
+def install_middlewares(app: FastAPI, state: AppState) -> None:
+    """Outermost first: observe (id, log, metrics), security headers, CORS, rate limit, body size."""
+    settings = state.settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute,
+                           burst=settings.rate_limit_burst, metrics=state.metrics)
+    if settings.cors_origins:  # closed by default: no CORS headers, browsers keep other origins out
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID", "Retry-After"],
+                           max_age=600)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessMiddleware, metrics=state.metrics, settings=settings)
+    install_uvicorn_scrubbing()
 
 
 app = create_app()

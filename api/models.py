@@ -75,7 +75,7 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str = Field(..., description="ready, loading or failed")
+    status: str = Field(..., description="ready, loading, failed or draining")
     detail: str | None = None
     index: IndexInfo | None = None
 

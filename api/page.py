@@ -1,8 +1,9 @@
 """The search page: static HTML/CSS/JS served by the API app itself, at `/` and under /static.
 
 One function mounts it, so the real app and the browser tests' stand-in API serve the very same
-page. The page only talks to this origin; the security headers make that a rule the browser
-enforces (no third-party requests, no inline script, no query text leaking in a Referer header).
+page. The page only talks to this origin; SecurityHeadersMiddleware's Content-Security-Policy and
+Referrer-Policy make the browser enforce that (no third-party requests, no inline script, no worry
+leaking from the page URL in a Referer header).
 """
 from __future__ import annotations
 
@@ -14,16 +15,6 @@ from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
-                               "object-src 'none'",
-    # The page URL carries the worry (?q=...): never send it to the sites the results link to.
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
-
 
 def install_page(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
     """Serve the page at `/` and its files under /static (nothing, if the folder is missing)."""
@@ -33,4 +24,5 @@ def install_page(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
-        return FileResponse(static_dir / "index.html", headers=PAGE_HEADERS)
+        # Revalidate on every visit, so a deployed change of the page is seen at once.
+        return FileResponse(static_dir / "index.html", headers={"Cache-Control": "no-cache"})

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from api.metrics import ServiceMetrics
 from retriever.ranking import RankingConfig
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
@@ -18,7 +20,24 @@ class AppState:
     service: SearchService | None = None
     status: str = "loading"
     detail: str | None = None
+    draining: bool = False
+    metrics: ServiceMetrics = field(init=False, repr=False)
+    search_pool: ThreadPoolExecutor = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.metrics = ServiceMetrics(lambda: self.service.index if self.service is not None else None)
+        # Searches are CPU-bound (the model uses every core it is given): SEARCH_THREADS at a time, the
+        # rest wait their turn, instead of dozens of threads thrashing two cores.
+        self.search_pool = ThreadPoolExecutor(max_workers=self.settings.search_threads,
+                                              thread_name_prefix="search")
+
+    def start_draining(self) -> None:
+        """Shutting down: /readyz answers 503 from now on so load balancers stop sending traffic,
+        while requests already accepted (and any that still arrive) are served to the end."""
+        if not self.draining:
+            log.info("draining: /readyz now answers 503; in-flight requests will finish")
+        self.draining = True
 
     def load(self) -> None:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""

@@ -13,6 +13,7 @@ and chatbots read them as "what therapists answered to X"), and repeated texts a
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -81,8 +82,10 @@ class Ranker:
         """Return the top `k` answers for `query` (whose embedding is `query_vector`)."""
         cfg = self.config
         topics = list(topics or [])
+        started = time.perf_counter()
         q_scores, q_ids = self.index.question_store.search(query_vector, cfg.question_candidates, topics)
         p_scores, p_ids = self.index.passage_store.search(query_vector, cfg.passage_candidates, topics)
+        vector_search_ms = (time.perf_counter() - started) * 1000
 
         question_dense = _floor_filled(len(self.index.questions), q_scores[0], q_ids[0],
                                        lambda vid: self.question_position[self.index.question_by_vector[vid].question_id])
@@ -126,7 +129,7 @@ class Ranker:
             if len(results) == k:
                 break
         self._highlight(results, query_vector)
-        return Ranking(results, len(candidates))
+        return Ranking(results, len(candidates), {"vector_search": vector_search_ms})
 
     def _allowed(self, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """0/1 masks over answers and questions for a topic filter (all ones without one)."""

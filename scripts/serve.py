@@ -4,6 +4,7 @@
     python scripts/serve.py            # http://127.0.0.1:8000 (HOST, PORT, INDEX_DIR, COUNSELCHAT_CSV)
 
 The corpus comes from COUNSELCHAT_CSV when set, else it is fetched from its public source.
+Logs are JSON lines on stderr; SIGTERM drains first (/readyz 503 for SHUTDOWN_DRAIN_S), see api/server.py.
 """
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import sys
 
 import _bootstrap  # noqa: F401
 
-import uvicorn
-
 import build_index
+from api.main import create_app
+from api.server import serve
 from index.layout import IndexFormatError, current_version_dir
 from settings import Settings
 
@@ -27,7 +28,7 @@ def main() -> int:
         status = build_index.main(["--index-dir", str(settings.index_dir)])
         if status:
             return status
-    uvicorn.run("api.main:app", host=settings.host, port=settings.port, log_level="info")
+    serve(create_app(settings), settings)
     return 0
 
 

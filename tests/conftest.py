@@ -162,3 +162,23 @@ def real_service(real_index_dir, embedder):
     from retriever.service import SearchService
 
     return SearchService(embedder, load_index(real_index_dir))
+
+
+@pytest.fixture
+def access_log():
+    """Reads the JSON access-log lines written so far in the test: `access_log()` -> list of dicts."""
+    import io
+    import logging
+
+    from api.logging_setup import JsonFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("counsel_search.access")
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+    logger.setLevel(previous)

@@ -20,7 +20,11 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(state: AppState = Depends(get_state)):
-    """200 once the model and index are loaded; 503 while loading or after a failed load."""
+    """200 once the model and index are loaded; 503 while loading, after a failed load, or while
+    draining for shutdown (so a load balancer stops sending traffic before the server stops)."""
+    if state.draining:
+        body = Readiness(status="draining", detail="shutting down; requests in flight are being finished")
+        return JSONResponse(status_code=503, content=body.model_dump())
     if state.service is None:
         body = Readiness(status=state.status, detail=state.detail)
         return JSONResponse(status_code=503, content=body.model_dump())

@@ -1,42 +1,64 @@
 """Search endpoints: POST /v1/search (JSON) and GET /v1/search (links and quick tests)."""
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.convert import search_result
-from api.deps import get_service
+from api.deps import get_service, get_state
+from api.logging_setup import note_query
 from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
+from api.state import AppState
 from retriever.service import QueryError, SearchService
 
 router = APIRouter(prefix="/v1", tags=["search"])
-ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
+          504: {"model": ErrorResponse, "description": "The search took longer than SEARCH_TIMEOUT_S."}}
 
 
-async def run_search(service: SearchService, query: str, k: int, topics: list[str] | None) -> SearchResponse:
-    """Validate and rank in a worker thread: encoding and search are CPU-bound."""
+async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
+                     topics: list[str] | None) -> SearchResponse:
+    """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
+    note_query(http, query)
+    timeout = state.settings.search_timeout_s
     try:
-        outcome = await run_in_threadpool(service.search, query, k, topics)
+        in_context = functools.partial(contextvars.copy_context().run, service.search, query, k, topics)  # keeps the request id
+        running = asyncio.get_running_loop().run_in_executor(state.search_pool, in_context)
+        outcome = await asyncio.wait_for(running, timeout)  # the wait for a free search thread counts too
     except QueryError as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
-    return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                          took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+    except asyncio.TimeoutError:
+        state.metrics.record_search_timeout()
+        raise HTTPException(status_code=504, detail=f"the search took longer than {timeout:g} s; please try again",
+                            headers={"Retry-After": "1"}) from None
+    state.metrics.observe_search_stages(outcome.timings_ms)
+    response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
+                              took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+    safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
+    if safety is not None and safety.crisis:
+        state.metrics.record_crisis_flag()
+    return response
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS)
-async def search(request: SearchRequest, service: SearchService = Depends(get_service)) -> SearchResponse:
+async def search(request: SearchRequest, http: Request, state: AppState = Depends(get_state),
+                 service: SearchService = Depends(get_service)) -> SearchResponse:
     """Rank therapist answers for a worry."""
-    return await run_search(service, request.query, request.k, request.topics)
+    return await run_search(http, state, service, request.query, request.k, request.topics)
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
 async def search_get(
+    http: Request,
     q: Annotated[str, Query(description="The worry.", max_length=100_000)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
     topic: Annotated[list[str] | None, Query(description="Topic filter; repeat for several.")] = None,
+    state: AppState = Depends(get_state),
     service: SearchService = Depends(get_service),
 ) -> SearchResponse:
     """The same search as POST, for links and quick tests."""
-    return await run_search(service, q, k, topic)
+    return await run_search(http, state, service, q, k, topic)

@@ -23,6 +23,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
 from page_driver import DESKTOP
 
@@ -87,7 +88,8 @@ def page_url(page_index_dir, embedder):
 
 
 class StubApi:
-    """A stand-in API: serves the real page, a fixed topic list and whatever search response is set."""
+    """A stand-in API: serves the real page (with the real security headers), a fixed topic list and
+    whatever search response a test sets."""
 
     def __init__(self):
         self.status = 200
@@ -99,6 +101,7 @@ class StubApi:
 
     def app(self):
         app = FastAPI()
+        app.add_middleware(SecurityHeadersMiddleware)  # the page must work under the real CSP
         install_page(app)
 
         @app.get("/v1/topics")
