@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.metrics import ServiceMetrics
@@ -20,10 +21,15 @@ class AppState:
     detail: str | None = None
     draining: bool = False
     metrics: ServiceMetrics = field(init=False, repr=False)
+    search_pool: ThreadPoolExecutor = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics = ServiceMetrics(lambda: self.service.index if self.service is not None else None)
+        # Searches are CPU-bound (the model uses every core it is given): SEARCH_THREADS at a time, the
+        # rest wait their turn, instead of dozens of threads thrashing two cores.
+        self.search_pool = ThreadPoolExecutor(max_workers=self.settings.search_threads,
+                                              thread_name_prefix="search")
 
     def start_draining(self) -> None:
         """Shutting down: /readyz answers 503 from now on so load balancers stop sending traffic,
