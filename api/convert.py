@@ -19,7 +19,8 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
     if ranked.highlight is not None:
         p = ranked.highlight
         highlight = Highlight(start=p.start, end=p.end, text=ranked.answer.answer[p.start:p.end])
-    return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6), highlight=highlight)
+    return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6),
+                        confidence=round(ranked.confidence, 4), highlight=highlight)
 
 
 def answer_detail(answer: Answer) -> AnswerDetail:

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         from api.models import SearchResponse
 
         response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                                  took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+                                  took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version,
+                              low_confidence=outcome.ranking.low_confidence)
         print(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return 0
     for rank, result in enumerate(outcome.ranking.results, start=1):
