@@ -1,15 +1,12 @@
 """Targets of issue 4 on ../shared/eval/dev_crisis.tsv: every crisis flagged, at most one non-crisis flagged."""
 import pytest
 
-from conftest import DEV_CRISIS
 from retriever.safety import SafetyCheck
 
 
 @pytest.fixture(scope="module")
-def dev_cases():
-    if not DEV_CRISIS.is_file():
-        pytest.skip(f"crisis eval set not found at {DEV_CRISIS} (needs ../shared/eval)")
-    rows = [line.split("\t") for line in DEV_CRISIS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def dev_cases(dev_crisis_tsv):
+    rows = [line.split("\t") for line in dev_crisis_tsv.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(text, label.strip() == "1") for text, label in rows]
 
 

@@ -1,13 +1,11 @@
 """The full crisis check (lexicon + prototypes with the real model), in the API, the ranking and the CLI."""
 import logging
-import sys
+from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from conftest import ROOT, _row, write_csv
 from index.builder import build_index
 from index.corpus import load_corpus
 from index.loader import load_index
@@ -17,6 +15,7 @@ from retriever.service import SearchService
 from safety_cases import CASES
 from settings import Settings
 
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 CRISIS_QUERY = "i want to end my life tonight"
 CALM_QUERY = "is it normal to cry in therapy"
 
@@ -125,18 +124,18 @@ def test_a_flagged_query_is_neither_logged_nor_kept(client, small_service, acces
 # --- Ranking: answers naming methods or doses leave the top for crisis queries -----------------------
 
 @pytest.fixture(scope="module")
-def tagged_service(tmp_path_factory, embedder):
+def tagged_service(tmp_path_factory, embedder, corpus_csv_writer):
     rows = [
-        _row(1, "i-want-to-end-my-life", "I want to end my life", "I feel like ending my life.", "depression",
+        (1, "i-want-to-end-my-life", "I want to end my life", "I feel like ending my life.", "depression",
              "Dee Able", "When you feel like ending your life, doctors may adjust the dose of your medication, "
              "for example to 50 mg, so please talk with them about ending your life thoughts.", 9),
-        _row(1, "i-want-to-end-my-life", "I want to end my life", "I feel like ending my life.", "depression",
+        (1, "i-want-to-end-my-life", "I want to end my life", "I feel like ending my life.", "depression",
              "Eli Brand", "I am glad you reached out. Please call a crisis line tonight and tell someone you trust.", 0),
-        _row(2, "how-do-i-sleep-better", "How do I sleep better?", "I lie awake.", "sleep", "Cara Diaz",
+        (2, "how-do-i-sleep-better", "How do I sleep better?", "I lie awake.", "sleep", "Cara Diaz",
              "Keep a regular bedtime and avoid screens before bed.", 0),
     ]
     directory = tmp_path_factory.mktemp("tagged")
-    corpus = load_corpus(write_csv(directory / "tagged.csv", rows))
+    corpus = load_corpus(corpus_csv_writer(directory / "tagged.csv", rows))
     build_index(corpus, embedder, directory / "index", model_name="all-MiniLM-L6-v2", passage_tokens=64,
                 taggers=(tag_lethal_means,))
     return SearchService(embedder, load_index(directory / "index"))
@@ -168,7 +167,7 @@ def test_calm_queries_are_ranked_as_before(tagged_service, embedder):
 # --- Command line --------------------------------------------------------------------------------------
 
 def test_the_command_line_prints_help_before_any_result(small_index_dir, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    monkeypatch.syspath_prepend(str(SCRIPTS))
     import search as search_script
 
     assert search_script.main([CRISIS_QUERY, "--index-dir", str(small_index_dir), "--k", "2"]) == 0
