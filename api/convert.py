@@ -1,12 +1,13 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, SearchResponse,
-                        SearchResult)
+from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
+                        SafetyResource, SearchResponse, SearchResult)
 from index.corpus import Answer
 from index.layout import Manifest
 from retriever.context import ContextOutcome
 from retriever.ranking import RankedAnswer
+from retriever.safety import SafetyVerdict
 from retriever.service import SearchOutcome
 
 
@@ -25,10 +26,17 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
     return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6), highlight=highlight)
 
 
+def safety_block(verdict: SafetyVerdict) -> Safety:
+    return Safety(crisis=verdict.crisis, categories=list(verdict.categories), error=verdict.error,
+                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description)
+                             for r in verdict.resources])
+
+
 def search_response(outcome: SearchOutcome, index_version: str) -> SearchResponse:
-    """The one way a search outcome becomes the API's response (single and batch searches)."""
+    """The one way a search outcome becomes the API's response (the route and `search.py --json`)."""
     return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                          took_ms=round(outcome.took_ms, 2), index_version=index_version)
+                          took_ms=round(outcome.took_ms, 2), index_version=index_version,
+                          safety=safety_block(outcome.safety), notice=outcome.safety.notice)
 
 
 def context_response(outcome: ContextOutcome, index_version: str) -> ContextResponse:
@@ -40,7 +48,8 @@ def context_response(outcome: ContextOutcome, index_version: str) -> ContextResp
                                passage=p.text, start=p.candidate.passage.start, end=p.candidate.passage.end,
                                truncated=p.truncated, score=round(p.candidate.score, 6))
                 for p in packed.passages]
-    return ContextResponse(query=outcome.search.query, context=packed.context, passages=passages, tokens=packed.tokens,
+    return ContextResponse(query=outcome.search.query, safety=safety_block(outcome.search.safety),
+                           notice=outcome.search.safety.notice, context=packed.context, passages=passages, tokens=packed.tokens,
                            max_tokens=outcome.max_tokens, tokenizer=outcome.tokenizer,
                            duplicates_skipped=packed.duplicates_skipped, took_ms=round(outcome.took_ms, 2),
                            index_version=index_version)

@@ -15,7 +15,7 @@ from api.convert import context_response, search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
 from api.models import BatchItem, BatchSearchRequest, BatchSearchResponse, ContextRequest, ContextResponse
-from api.routes.search import ERRORS, on_search_threads
+from api.routes.search import ERRORS, observe, on_search_threads
 from api.state import AppState
 from retriever.context import gather_context
 from retriever.service import QueryError, QuerySpec, SearchService
@@ -30,7 +30,7 @@ async def context(request: ContextRequest, http: Request, state: AppState = Depe
     note_query(http, request.query)
     outcome = await on_search_threads(state, gather_context, service, request.query, request.max_tokens,
                                       request.k, request.topics)
-    state.metrics.observe_search_stages(outcome.search.timings_ms)
+    observe(state, outcome.search)
     return context_response(outcome, service.index.manifest.version)
 
 
@@ -48,7 +48,7 @@ async def search_batch(request: BatchSearchRequest, http: Request, state: AppSta
         if isinstance(outcome, QueryError):
             items.append(BatchItem(position=position, status=422, error=str(outcome)))
             continue
-        state.metrics.observe_search_stages(outcome.timings_ms)
+        observe(state, outcome)
         items.append(BatchItem(position=position, status=200, response=search_response(outcome, version)))
     return BatchSearchResponse(items=items, took_ms=round((time.perf_counter() - started) * 1000, 2),
                                index_version=version)

@@ -13,7 +13,7 @@ from api.deps import get_service, get_state
 from api.logging_setup import note_query
 from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
 from api.state import AppState
-from retriever.service import QueryError, SearchService
+from retriever.service import QueryError, SearchOutcome, SearchService
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -45,12 +45,15 @@ async def run_search(http: Request, state: AppState, service: SearchService, que
     """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
     note_query(http, query)
     outcome = await on_search_threads(state, service.search, query, k, topics)
+    observe(state, outcome)
+    return search_response(outcome, service.index.manifest.version)
+
+
+def observe(state: AppState, outcome: SearchOutcome) -> None:
+    """Count one search in the metrics: its stage timings, and whether it was flagged as a crisis."""
     state.metrics.observe_search_stages(outcome.timings_ms)
-    response = search_response(outcome, service.index.manifest.version)
-    safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
-    if safety is not None and safety.crisis:
+    if outcome.safety.crisis:
         state.metrics.record_crisis_flag()
-    return response
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS)

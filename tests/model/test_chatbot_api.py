@@ -112,3 +112,16 @@ def test_batch_of_more_than_32_is_refused_with_a_message(client):
     assert response.status_code == 422 and "at most 32" in response.json()["detail"]
     empty = client.post("/v1/search/batch", json={"queries": []})
     assert empty.status_code == 422 and "queries" in empty.json()["detail"]
+
+
+def test_context_and_batch_carry_the_same_safety_block_as_search(client):
+    for query in ("i want to end my life tonight", "how do i sleep better"):
+        search = client.post("/v1/search", json={"query": query}).json()
+        context = client.post("/v1/context", json={"query": query}).json()
+        batch = client.post("/v1/search/batch", json={"queries": [{"query": query}]}).json()["items"][0]["response"]
+        assert context["safety"] == search["safety"] == batch["safety"]
+        assert context["notice"] == search["notice"]
+    assert context["safety"]["crisis"] is False
+    flagged = client.post("/v1/context", json={"query": "i want to end my life tonight"}).json()
+    assert flagged["safety"]["crisis"] is True and flagged["safety"]["resources"]
+    assert list(flagged)[:2] == ["query", "safety"]  # the crisis signal comes first
