@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.metrics import ServiceMetrics
-from retriever.ranking import RankingConfig
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
 
@@ -43,7 +42,7 @@ class AppState:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
         try:
             service = SearchService.open(
-                self.settings.index_dir, self.settings.embedding_model, RankingConfig(),
+                self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
                 QueryLimits(self.settings.max_query_chars, self.settings.max_k))
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)
