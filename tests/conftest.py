@@ -25,7 +25,7 @@ DEV_CRISIS = SHARED / "eval" / "dev_crisis.tsv"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server"}
+FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server", "milvus": "milvus"}
 
 
 def pytest_collection_modifyitems(config, items):

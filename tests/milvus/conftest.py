@@ -1,0 +1,53 @@
+"""The Milvus backend's fixtures: an embedded milvus-lite engine by default, or a real server.
+
+COUNSEL_MILVUS_URI=http://127.0.0.1:19530 points the same tests at a running Milvus server
+(tests/server/test_milvus_standalone.py does that with the standalone server inside a private
+network namespace), so one suite checks both engines.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+SERVER_URI = os.environ.get("COUNSEL_MILVUS_URI", "")
+
+
+def lite_engine_or_skip() -> None:
+    """Skip unless pymilvus and milvus-lite 2.x (the real C++ engine) are installed."""
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip install -e '.[milvus]'")
+    try:
+        version = metadata.version("milvus-lite")
+    except metadata.PackageNotFoundError:
+        pytest.skip("milvus-lite is not installed: pip install -e '.[milvus]'")
+    if not version.startswith("2."):
+        pytest.skip(f"milvus-lite {version} is a pure-Python stand-in, not the Milvus engine; install 2.5.1")
+
+
+@pytest.fixture(scope="session")
+def milvus_backend(tmp_path_factory):
+    """A BackendConfig on a fresh engine: one milvus-lite file per session, or COUNSEL_MILVUS_URI."""
+    from index.backends import BackendConfig
+
+    prefix = "t" + uuid.uuid4().hex[:8]  # runs sharing a server never see each other's collections
+    if SERVER_URI:
+        pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
+        return BackendConfig("milvus", SERVER_URI, collection_prefix=prefix)
+    lite_engine_or_skip()
+    return BackendConfig("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix)
+
+
+@pytest.fixture(scope="session")
+def milvus_small_index_dir(tmp_path_factory, embedder, milvus_backend, small_index_dir) -> Path:
+    """The small test corpus indexed into Milvus, with the same settings as `small_index_dir` (FAISS)."""
+    from index.builder import build_index
+    from index.corpus import load_corpus
+
+    directory = tmp_path_factory.mktemp("small-milvus")
+    corpus = load_corpus(small_index_dir.parent / "small.csv")  # the very file the FAISS index was built from
+    build_index(corpus, embedder, directory / "index", model_name="all-MiniLM-L6-v2", passage_tokens=32,
+                backend=milvus_backend)
+    return directory / "index"
