@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     milvus_index_type: Literal["auto", "FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
         "auto", description="Vector index; auto = FLAT on milvus-lite, HNSW on a server.")
     milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
-        "Strong", description="Read consistency of searches; Strong sees every finished write.")
+        "Bounded", description="Read consistency of searches (builds always check with Strong). Strong waits "
+                               "for every write, which costs a time-tick (up to ~200 ms) per call.")
 
     # Query limits
     max_query_chars: int = Field(2000, ge=1)

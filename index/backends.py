@@ -44,7 +44,7 @@ class BackendConfig:
     milvus_token: str = ""
     collection_prefix: str = "counsel"
     index_type: str = "auto"
-    consistency: str = "Strong"
+    consistency: str = "Bounded"
 
     @classmethod
     def from_settings(cls, settings) -> "BackendConfig":
@@ -187,7 +187,7 @@ def sync_in_place(store: MilvusStore, rows: StoreRows, texts: list[str], old: St
     deleted = store.remove(sorted(set(before) - wanted))
     upserted = store.write(rows, changed)
     store.client.flush(store.collection)
-    if store.entity_count() != len(wanted):
+    if store.entity_count(strong=True) != len(wanted):
         present = store.all_ids()
         deleted += store.remove(sorted(present - wanted))
         missing = [i for i in range(len(rows.ids)) if int(rows.ids[i]) not in present]

@@ -87,7 +87,7 @@ class MilvusStore:
     """One Milvus collection behind the `VectorStore` interface."""
 
     def __init__(self, client, collection: str, dimension: int, spec: IndexSpec, *,
-                 consistency: str = "Strong", known_ids: Iterable[int] | None = None):
+                 consistency: str = "Bounded", known_ids: Iterable[int] | None = None):
         self.client = client
         self.collection = collection
         self.dimension = dimension
@@ -99,7 +99,7 @@ class MilvusStore:
 
     @classmethod
     def create(cls, client, collection: str, dimension: int, spec: IndexSpec, *,
-               consistency: str = "Strong") -> "MilvusStore":
+               consistency: str = "Bounded") -> "MilvusStore":
         """Create an empty, indexed and loaded collection (an existing one of that name is an error)."""
         from pymilvus import DataType, MilvusClient
 
@@ -132,7 +132,7 @@ class MilvusStore:
         return [filename]
 
     @classmethod
-    def load(cls, client, directory: Path, name: str, *, consistency: str = "Strong",
+    def load(cls, client, directory: Path, name: str, *, consistency: str = "Bounded",
              known_ids: Iterable[int] | None = None) -> "MilvusStore":
         described = json.loads((directory / f"{name}.milvus.json").read_text(encoding="utf-8"))
         collection = described["collection"]
@@ -151,9 +151,9 @@ class MilvusStore:
     def __len__(self) -> int:
         return len(self.known_ids) if self.known_ids is not None else self.entity_count()
 
-    def entity_count(self) -> int:
+    def entity_count(self, *, strong: bool = False) -> int:
         """Live rows in the collection (what /readyz reports), whatever version is serving."""
-        return self._count()
+        return self._count(strong=strong)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray, topics: Sequence[Sequence[str]], *,
             answer_ids: Sequence[str] | None = None, question_ids: Sequence[str] | None = None,
@@ -184,7 +184,7 @@ class MilvusStore:
         present = 0
         for start in range(0, len(ids), WRITE_BATCH):
             batch = ids[start:start + WRITE_BATCH]
-            present += self._count(id_filter(batch))
+            present += self._count(id_filter(batch), strong=True)
             self.client.delete(self.collection, ids=batch)  # deleting an absent id is a no-op
         return present
 
@@ -245,20 +245,21 @@ class MilvusStore:
         except Exception:
             # milvus-lite 2.5 cannot decode an EMPTY query result from a collection with an ARRAY
             # field; a count tells that case apart from a real failure.
-            if self._count(expression) == 0:
+            if self._count(expression, strong=True) == 0:
                 return []
             raise
 
-    def _count(self, expression: str = "") -> int:
+    def _count(self, expression: str = "", *, strong: bool = False) -> int:
+        """Rows matching `expression`; `strong` waits for every write so far (the builder's checks)."""
         rows = self.client.query(self.collection, filter=expression, output_fields=["count(*)"],
-                                 consistency_level=self.consistency)
+                                 consistency_level="Strong" if strong else self.consistency)
         return int(rows[0]["count(*)"]) if rows else 0
 
     def all_ids(self) -> set[int]:
         """Every id in the collection (a full scan: used only to repair a collection after a crash)."""
-        expected = self._count()
+        expected = self._count(strong=True)
         iterator = self.client.query_iterator(self.collection, batch_size=READ_BATCH, filter="id >= 0",
-                                              output_fields=["id"], consistency_level=self.consistency)
+                                              output_fields=["id"], consistency_level="Strong")
         ids: set[int] = set()
         try:
             while len(ids) < expected:  # never ask for the empty last batch (see `_query`)

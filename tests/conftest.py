@@ -137,6 +137,14 @@ def real_csv() -> Path:
 
 
 @pytest.fixture(scope="session")
+def dev_queries_file() -> Path:
+    """The dev set of worries and their relevant question keys (skipped where absent)."""
+    if not DEV_QUERIES.is_file():
+        pytest.skip(f"dev set not found at {DEV_QUERIES} (needs ../shared/eval)")
+    return DEV_QUERIES
+
+
+@pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory, real_csv, embedder) -> Path:
     """The full CounselChat index: COUNSEL_TEST_INDEX if set (a prebuilt one), else built once."""
     prebuilt = os.environ.get("COUNSEL_TEST_INDEX")

@@ -35,9 +35,10 @@ def milvus_backend(tmp_path_factory):
     prefix = "t" + uuid.uuid4().hex[:8]  # runs sharing a server never see each other's collections
     if SERVER_URI:
         pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
-        return BackendConfig("milvus", SERVER_URI, collection_prefix=prefix)
+        return BackendConfig("milvus", SERVER_URI, collection_prefix=prefix, consistency="Session")
     lite_engine_or_skip()
-    return BackendConfig("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix)
+    return BackendConfig("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix,
+                         consistency="Session")  # read-your-writes: a test searches right after it builds
 
 
 @pytest.fixture(scope="session")

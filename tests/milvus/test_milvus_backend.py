@@ -113,7 +113,7 @@ def test_a_store_upserts_removes_and_pads_like_faiss(milvus_backend):
     topics = [["a"], ["b"], ["a", "b"], ["c"], ["a"], ["b"]]
     faiss_store = FaissStore(8)
     milvus_store = MilvusStore.create(milvus_client(milvus_backend), f"{milvus_backend.collection_prefix}_unit",
-                                      8, milvus_backend.index_spec)
+                                      8, milvus_backend.index_spec, consistency=milvus_backend.consistency)
     try:
         for store in (faiss_store, milvus_store):
             store.add(ids, vectors, topics)
@@ -213,7 +213,7 @@ def test_an_in_place_update_repairs_rows_a_crashed_build_left_behind(tmp_path, s
     build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, backend=milvus_backend)
     index = load_index(tmp_path, backend=milvus_backend)
     stray = MilvusStore(index.passage_store.client, index.passage_store.collection, index.passage_store.dimension,
-                        index.passage_store.spec)
+                        index.passage_store.spec, consistency=milvus_backend.consistency)
     stray.add(np.array([123456789]), embedder.encode(["left over"]), [["anxiety"]])
     build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, incremental=True, backend=milvus_backend)
     repaired = load_index(tmp_path, backend=milvus_backend)
