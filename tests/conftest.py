@@ -103,6 +103,12 @@ def small_csv(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_corpus_csv(tmp_path_factory) -> Path:
+    """The small corpus as a CSV file shared by a session (for session-scoped builds; read-only)."""
+    return write_csv(tmp_path_factory.mktemp("small-corpus") / "small.csv", SMALL_ROWS)
+
+
+@pytest.fixture(scope="session")
 def embedder():
     from index.embedder import Embedder
 
@@ -127,6 +133,19 @@ def small_service(small_index_dir, embedder):
     from retriever.service import SearchService
 
     return SearchService(embedder, load_index(small_index_dir))
+
+
+@pytest.fixture(scope="session")
+def corpus_csv_writer():
+    """`write(path, [(qid, slug, title, text, topic, therapist, answer, upvotes), ...])` -> a CSV corpus path."""
+    return lambda path, rows: write_csv(path, [_row(*row) for row in rows])
+
+
+@pytest.fixture(scope="session")
+def dev_crisis_tsv() -> Path:
+    if not DEV_CRISIS.is_file():
+        pytest.skip(f"crisis eval set not found at {DEV_CRISIS} (needs ../shared/eval)")
+    return DEV_CRISIS
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
-from api.convert import search_result
+from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
 from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
@@ -21,11 +22,13 @@ ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
 
 async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
                      topics: list[str] | None) -> SearchResponse:
-    """Validate and rank in a worker thread (encoding and search are CPU-bound), within the timeout."""
+    """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
     note_query(http, query)
     timeout = state.settings.search_timeout_s
     try:
-        outcome = await asyncio.wait_for(run_in_threadpool(service.search, query, k, topics), timeout)
+        in_context = functools.partial(contextvars.copy_context().run, service.search, query, k, topics)  # keeps the request id
+        running = asyncio.get_running_loop().run_in_executor(state.search_pool, in_context)
+        outcome = await asyncio.wait_for(running, timeout)  # the wait for a free search thread counts too
     except QueryError as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
     except asyncio.TimeoutError:
@@ -33,10 +36,8 @@ async def run_search(http: Request, state: AppState, service: SearchService, que
         raise HTTPException(status_code=504, detail=f"the search took longer than {timeout:g} s; please try again",
                             headers={"Retry-After": "1"}) from None
     state.metrics.observe_search_stages(outcome.timings_ms)
-    response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                              took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
-    safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
-    if safety is not None and safety.crisis:
+    response = search_response(outcome, service.index.manifest.version)
+    if response.safety.crisis:
         state.metrics.record_crisis_flag()
     return response
 
