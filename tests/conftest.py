@@ -156,6 +156,20 @@ def real_csv() -> Path:
 
 
 @pytest.fixture(scope="session")
+def milvus_lite_engine() -> None:
+    """Skip unless pymilvus and milvus-lite 2.x (the real Milvus C++ engine in a file) are installed."""
+    from importlib import metadata
+
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip install -e '.[milvus]'")
+    try:
+        version = metadata.version("milvus-lite")
+    except metadata.PackageNotFoundError:
+        pytest.skip("milvus-lite is not installed: pip install -e '.[milvus]'")
+    if not version.startswith("2."):
+        pytest.skip(f"milvus-lite {version} is a pure-Python stand-in, not the Milvus engine; install 2.5.1")
+
+
+@pytest.fixture(scope="session")
 def dev_queries_file() -> Path:
     """The dev set of worries and their relevant question keys (skipped where absent)."""
     if not DEV_QUERIES.is_file():

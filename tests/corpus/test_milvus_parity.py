@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import shutil
 import uuid
-from importlib import metadata
 
 import pytest
 
@@ -36,14 +35,7 @@ def evaluate(service: SearchService, queries, vectors) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def milvus_real_index(real_index_dir, real_csv, embedder, tmp_path_factory):
-    pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip install -e '.[milvus]'")
-    try:
-        version = metadata.version("milvus-lite")
-    except metadata.PackageNotFoundError:
-        pytest.skip("milvus-lite is not installed: pip install -e '.[milvus]'")
-    if not version.startswith("2."):
-        pytest.skip(f"milvus-lite {version} is not the Milvus engine; install 2.5.1")
+def milvus_real_index(milvus_lite_engine, real_index_dir, real_csv, embedder, tmp_path_factory):
     root = tmp_path_factory.mktemp("milvus-real")
     backend = BackendConfig("milvus", str(root / "milvus.db"), collection_prefix="c" + uuid.uuid4().hex[:8],
                             consistency="Session")

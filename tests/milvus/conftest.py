@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,8 @@ import pytest
 SERVER_URI = os.environ.get("COUNSEL_MILVUS_URI", "")
 
 
-def lite_engine_or_skip() -> None:
-    """Skip unless pymilvus and milvus-lite 2.x (the real C++ engine) are installed."""
-    pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip install -e '.[milvus]'")
-    try:
-        version = metadata.version("milvus-lite")
-    except metadata.PackageNotFoundError:
-        pytest.skip("milvus-lite is not installed: pip install -e '.[milvus]'")
-    if not version.startswith("2."):
-        pytest.skip(f"milvus-lite {version} is a pure-Python stand-in, not the Milvus engine; install 2.5.1")
-
-
 @pytest.fixture(scope="session")
-def milvus_backend(tmp_path_factory):
+def milvus_backend(tmp_path_factory, request):
     """A BackendConfig on a fresh engine: one milvus-lite file per session, or COUNSEL_MILVUS_URI."""
     from index.backends import BackendConfig
 
@@ -36,7 +24,7 @@ def milvus_backend(tmp_path_factory):
     if SERVER_URI:
         pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
         return BackendConfig("milvus", SERVER_URI, collection_prefix=prefix, consistency="Session")
-    lite_engine_or_skip()
+    request.getfixturevalue("milvus_lite_engine")
     return BackendConfig("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix,
                          consistency="Session")  # read-your-writes: a test searches right after it builds
 
