@@ -95,10 +95,20 @@ class Health(BaseModel):
     status: str
 
 
+class VectorStoreState(BaseModel):
+    backend: str = Field(..., description="faiss (in the index directory) or milvus (a shared engine)")
+    collection: str | None = Field(None, description="The Milvus collection (null for FAISS).")
+    entities: int = Field(..., description="Vectors the engine holds now (a shared collection may be ahead "
+                                           "of the serving version while a reindex is in progress).")
+    serving: int = Field(..., description="Vectors the serving index version knows.")
+
+
 class Readiness(BaseModel):
-    status: str = Field(..., description="ready, loading, failed or draining")
+    status: str = Field(..., description="ready, loading, failed, unavailable (vector engine unreachable) or draining")
     detail: str | None = None
     index: IndexInfo | None = None
+    vector_stores: dict[str, VectorStoreState] | None = Field(
+        None, description="Per store (questions, passages): engine and entity counts.")
 
 
 class ErrorItem(BaseModel):
