@@ -16,7 +16,12 @@ import numpy as np
 from index.embedder import Embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
+from index.safety_tags import LETHAL_MEANS
 from retriever.ranking import Ranker, RankingConfig, Ranking
+from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
+
+# Index tags moved out of the top results when a query is flagged as a crisis (safe messaging).
+DEMOTED_IN_CRISIS = (LETHAL_MEANS,)
 
 
 class QueryError(ValueError):
@@ -33,28 +38,41 @@ class QueryLimits:
     max_k: int = 50
 
 
+@dataclass(frozen=True)
+class QuerySpec:
+    """One query of a batch, as sent; validated by the service like a single search."""
+
+    query: str
+    k: int = 10
+    topics: Sequence[str] | None = None
+
+
 @dataclass
 class SearchOutcome:
     query: str
     ranking: Ranking
     took_ms: float
+    safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class SearchService:
     def __init__(self, embedder: Embedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
-                 limits: QueryLimits = QueryLimits()):
+                 limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None):
         self.embedder = embedder
         self.config = config
         self.limits = limits
         self.ranker = Ranker(index, config)
+        # Crisis prototypes are embedded once, here, with the same model as the queries.
+        self.safety = safety or SafetyCheck.build(self.embedder.encode)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits()) -> "SearchService":
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None) -> "SearchService":
         """Load the model and the current index (checked to be built with that model)."""
         index = load_index(index_dir, expected_model=model)
-        return cls(Embedder(model), index, config, limits)
+        embedder = Embedder(model)
+        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources))
 
     @property
     def index(self) -> LoadedIndex:
@@ -92,9 +110,32 @@ class SearchService:
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
-        ranking = ranker.rank(query, query_vector, k, topics)
+        safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
+        checked = time.perf_counter()
+        ranking = ranker.rank(query, query_vector, k, topics, DEMOTED_IN_CRISIS if safety.crisis else ())
         done = time.perf_counter()
         vector_search = ranking.timings_ms.get("vector_search", 0.0)
-        timings = {"encode": (encoded - started) * 1000, "vector_search": vector_search,
-                   "rank": (done - encoded) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, timings)
+        timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
+                   "vector_search": vector_search,
+                   "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings)
+
+    def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
+        """Search several queries, encoded in ONE model call; each gets its outcome or its own error.
+
+        One bad query (empty, too long, unknown topic) must not cost the others their answers, so
+        errors are returned in its place rather than raised. Batching the encoder is where the time
+        goes: the ranking after it is per query, exactly as `search` does it.
+        """
+        outcomes: list[SearchOutcome | QueryError | None] = [None] * len(specs)
+        valid: list[tuple[int, str]] = []
+        for position, spec in enumerate(specs):
+            try:
+                valid.append((position, self.validate(spec.query, spec.k, spec.topics)))
+            except QueryError as error:
+                outcomes[position] = error
+        vectors = self.encode([query for _, query in valid]) if valid else None
+        for row, (position, query) in enumerate(valid):
+            spec = specs[position]
+            outcomes[position] = self.search(query, spec.k, spec.topics, query_vector=vectors[row])
+        return outcomes  # type: ignore[return-value]  # every slot is filled above
