@@ -21,11 +21,14 @@ def healthz() -> Health:
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(state: AppState = Depends(get_state)):
     """200 once the model and index are loaded; 503 while loading, after a failed load, or while
-    draining for shutdown (so a load balancer stops sending traffic before the server stops)."""
+    draining for shutdown (so a load balancer stops sending traffic before the server stops).
+    When a newer index version was refused, `detail` says why (the serving one stays ready)."""
     if state.draining:
         body = Readiness(status="draining", detail="shutting down; requests in flight are being finished")
         return JSONResponse(status_code=503, content=body.model_dump())
     if state.service is None:
         body = Readiness(status=state.status, detail=state.detail)
         return JSONResponse(status_code=503, content=body.model_dump())
-    return Readiness(status="ready", index=index_info(state.service.index.manifest))
+    # A refused reload does not make the process unready: the previous version keeps serving.
+    return Readiness(status="ready", detail=state.reload_error,
+                     index=index_info(state.service.index.manifest, state.reload_error))

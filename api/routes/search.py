@@ -34,7 +34,7 @@ async def run_search(http: Request, state: AppState, service: SearchService, que
                             headers={"Retry-After": "1"}) from None
     state.metrics.observe_search_stages(outcome.timings_ms)
     response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                              took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+                              took_ms=round(outcome.took_ms, 2), index_version=outcome.index_version)
     safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
     if safety is not None and safety.crisis:
         state.metrics.record_crisis_flag()
