@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     default_k: int = Field(10, ge=1)
     max_k: int = Field(50, ge=1)
 
+    # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
+    ranking_question_dense: float = Field(1.0, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
+    ranking_answer_dense: float = Field(0.5, ge=0, description="Weight of the best cosine to a passage of the answer.")
+    ranking_question_lexical: float = Field(0.1, ge=0, description="Weight of BM25 against the question (title and body).")
+    ranking_answer_lexical: float = Field(0.05, ge=0, description="Weight of BM25 against the answer text.")
+    ranking_prior: float = Field(0.01, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
+    ranking_fusion: str = Field("weighted", description="How signals combine: weighted (sum of weights x scores) or rrf.")
+    ranking_group_by_question: bool = Field(True, description="Keep the answers to one question together.")
+    ranking_question_candidates: int = Field(100, ge=1, description="Questions fetched from the vector store per query.")
+    ranking_passage_candidates: int = Field(400, ge=1, description="Passages fetched from the vector store per query.")
+    ranking_lexical_candidates: int = Field(50, ge=0, description="Best BM25 questions and answers added as candidates.")
+
     # Service
     host: str = "127.0.0.1"
     port: int = 8000
@@ -52,6 +64,17 @@ class Settings(BaseSettings):
     reload_poll_seconds: float = Field(5.0, ge=0, description="How often the API checks the index's `current` pointer "
                                                              "for a new version to load; 0 = never (reload on request only).")
     admin_token: SecretStr | None = Field(None, description="Bearer token for /v1/admin/*; unset = the admin API is off.")
+
+    def ranking_config(self):
+        """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
+        from retriever.ranking import RankingConfig
+
+        return RankingConfig(
+            question_dense=self.ranking_question_dense, answer_dense=self.ranking_answer_dense,
+            question_lexical=self.ranking_question_lexical, answer_lexical=self.ranking_answer_lexical,
+            prior=self.ranking_prior, fusion=self.ranking_fusion, group_by_question=self.ranking_group_by_question,
+            question_candidates=self.ranking_question_candidates, passage_candidates=self.ranking_passage_candidates,
+            lexical_candidates=self.ranking_lexical_candidates)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -86,6 +87,17 @@ def configure_logging(level: int = logging.INFO) -> None:
     access.handlers, access.propagate, access.disabled = [], False, True
     install_uvicorn_scrubbing()
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    silence_progress_bars()
+
+
+def silence_progress_bars() -> None:
+    """Model-loading progress bars would put non-JSON text between the log lines."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read when huggingface_hub / transformers are imported
+    os.environ["TQDM_DISABLE"] = "1"
+    if "transformers" in sys.modules:  # already imported: switch its own flag off too
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
 
 def install_uvicorn_scrubbing() -> None:

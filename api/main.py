@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.models import ErrorResponse
@@ -21,13 +18,13 @@ from api.middleware.access import AccessMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.rate_limit import RateLimitMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
+from api.page import install_page
 from api.reloader import IndexReloader
 from api.routes import admin, answers, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
 
-STATIC_DIR = Path(__file__).parent / "static"
 # Answers the middlewares may give on any /v1 route, declared so the OpenAPI schema is honest.
 LIMIT_ERRORS = {
     400: {"model": ErrorResponse, "description": "The body is not valid JSON, or its Content-Length is invalid."},
@@ -71,12 +68,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.include_router(admin.router, responses=LIMIT_ERRORS)
     if state.settings.metrics_enabled:
         app.include_router(metrics.router)
-    if STATIC_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-        @app.get("/", include_in_schema=False)
-        def page() -> FileResponse:
-            return FileResponse(STATIC_DIR / "index.html")
+    install_page(app)
 
     return app
 

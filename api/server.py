@@ -9,7 +9,6 @@ the drain, as someone at a terminal expects, and a second signal during the drai
 """
 from __future__ import annotations
 
-import os
 import signal
 import time
 from types import FrameType
@@ -46,7 +45,6 @@ class DrainingServer(uvicorn.Server):
 def serve(app: FastAPI, settings: Settings) -> None:
     """Serve `app` on HOST:PORT with JSON logs, no uvicorn access log (ours replaces it) and draining."""
     configure_logging()
-    os.environ.setdefault("TQDM_DISABLE", "1")  # model-loading progress bars would break the one-JSON-per-line log
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                             timeout_graceful_shutdown=max(30.0, settings.search_timeout_s * 2))
     DrainingServer(config, app.state.counsel, settings.shutdown_drain_s).run()

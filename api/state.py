@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.metrics import ServiceMetrics
-from retriever.ranking import RankingConfig
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
 
@@ -22,10 +22,15 @@ class AppState:
     draining: bool = False
     reload_error: str | None = None  # why the newest index version was refused (the old one still serves)
     metrics: ServiceMetrics = field(init=False, repr=False)
+    search_pool: ThreadPoolExecutor = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics = ServiceMetrics(lambda: self.service.index if self.service is not None else None)
+        # Searches are CPU-bound (the model uses every core it is given): SEARCH_THREADS at a time, the
+        # rest wait their turn, instead of dozens of threads thrashing two cores.
+        self.search_pool = ThreadPoolExecutor(max_workers=self.settings.search_threads,
+                                              thread_name_prefix="search")
 
     def start_draining(self) -> None:
         """Shutting down: /readyz answers 503 from now on so load balancers stop sending traffic,
@@ -38,7 +43,7 @@ class AppState:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
         try:
             service = SearchService.open(
-                self.settings.index_dir, self.settings.embedding_model, RankingConfig(),
+                self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
                 QueryLimits(self.settings.max_query_chars, self.settings.max_k))
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)

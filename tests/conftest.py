@@ -103,6 +103,12 @@ def small_csv(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_corpus_csv(tmp_path_factory) -> Path:
+    """The small corpus as a CSV file shared by a session (for session-scoped builds; read-only)."""
+    return write_csv(tmp_path_factory.mktemp("small-corpus") / "small.csv", SMALL_ROWS)
+
+
+@pytest.fixture(scope="session")
 def embedder():
     from index.embedder import Embedder
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from api.convert import search_result
 from api.deps import get_service, get_state
@@ -21,11 +22,13 @@ ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
 
 async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
                      topics: list[str] | None) -> SearchResponse:
-    """Validate and rank in a worker thread (encoding and search are CPU-bound), within the timeout."""
+    """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
     note_query(http, query)
     timeout = state.settings.search_timeout_s
     try:
-        outcome = await asyncio.wait_for(run_in_threadpool(service.search, query, k, topics), timeout)
+        in_context = functools.partial(contextvars.copy_context().run, service.search, query, k, topics)  # keeps the request id
+        running = asyncio.get_running_loop().run_in_executor(state.search_pool, in_context)
+        outcome = await asyncio.wait_for(running, timeout)  # the wait for a free search thread counts too
     except QueryError as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
     except asyncio.TimeoutError:
