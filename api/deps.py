@@ -34,7 +34,7 @@ def require_admin(state: AppState = Depends(get_state),
     """Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they are off."""
     token = state.settings.admin_token.get_secret_value() if state.settings.admin_token is not None else ""
     if not token:
-        raise HTTPException(status_code=403, detail="the admin API is disabled: set ADMIN_TOKEN to enable it")
+        raise HTTPException(status_code=404, detail="the admin API is disabled: set ADMIN_TOKEN to enable it")
     given = credentials.credentials if credentials is not None else ""
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
         raise HTTPException(status_code=401, detail="admin token missing or wrong: send Authorization: Bearer <ADMIN_TOKEN>",

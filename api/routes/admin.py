@@ -12,7 +12,7 @@ from api.reloader import IndexReloader, ReloadOutcome
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)],
                    responses={401: {"model": ErrorResponse, "description": "Token missing or wrong."},
-                              403: {"model": ErrorResponse, "description": "The admin API is off (no ADMIN_TOKEN)."}})
+                              404: {"model": ErrorResponse, "description": "The admin API is off (no ADMIN_TOKEN)."}})
 
 
 @router.post("/reload", response_model=ReloadResponse, status_code=202,
