@@ -3,7 +3,6 @@ API server swapping versions under a steady stream of searches."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from index.corpus import load_corpus
 from index.layout import current_version_dir, list_versions, switch_current
 from index.loader import load_index
 from tests.conftest import write_csv
+from tests.server.test_production_server import free_port, start, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = [sys.executable, str(ROOT / "scripts" / "build_index.py")]
@@ -98,35 +98,21 @@ def test_a_killed_build_leaves_current_serving_a_concurrent_build_is_refused_and
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(built, tmp_path, small_rows, embedder):
-    """A uvicorn process serving the index; a second version is built beside the first."""
+    """A uvicorn process serving the index (its log collected); a second version is built beside the first."""
     index_dir, first = built
     second = build_index(load_corpus(write_csv(tmp_path / "v2.csv", more_rows(small_rows, 3))), embedder, index_dir,
                          model_name=MODEL, passage_tokens=32, incremental=True)
     port = free_port()
-    env = ENV | {"INDEX_DIR": str(index_dir), "ADMIN_TOKEN": "live-token", "RELOAD_POLL_SECONDS": "0.5",
-                 "EMBEDDING_MODEL": MODEL, "SEARCH_THREADS": "2"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port), "--log-level",
-                                "warning"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+    process = start([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)], index_dir, port,
+                    ADMIN_TOKEN="live-token", RELOAD_POLL_SECONDS="0.5", EMBEDDING_MODEL=MODEL, TQDM_DISABLE="1")
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(process.stdout), daemon=True)  # keeps the pipe drained
+    reader.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1][-3000:]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
     try:
+        wait_ready(base, process)
         yield base, index_dir, first, second
     finally:
         process.send_signal(signal.SIGINT)
@@ -134,6 +120,7 @@ def server(built, tmp_path, small_rows, embedder):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        reader.join(timeout=10)
 
 
 def test_versions_swap_under_a_steady_stream_of_searches_with_no_failed_request(server):
