@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")
     keep_versions: int = Field(3, ge=1, description="Index versions kept on disk after a build.")
 
+    # Crisis safety (see README "Crisis safety")
+    safety_region: str = Field("us", description="Packaged help resources to show: us, gb or intl.")
+    safety_resources_file: Path | None = Field(
+        None, description="Your own resources JSON (same format as retriever/safety/data/us.json); overrides SAFETY_REGION.")
+
     # Query limits
     max_query_chars: int = Field(2000, ge=1)
     default_k: int = Field(10, ge=1)

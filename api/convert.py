@@ -1,10 +1,12 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import AnswerDetail, Highlight, IndexInfo, SearchResult
+from api.models import AnswerDetail, Highlight, IndexInfo, Safety, SafetyResource, SearchResponse, SearchResult
 from index.corpus import Answer
 from index.layout import Manifest
 from retriever.ranking import RankedAnswer
+from retriever.safety import SafetyVerdict
+from retriever.service import SearchOutcome
 
 
 def _answer_fields(answer: Answer) -> dict:
@@ -20,6 +22,19 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
         p = ranked.highlight
         highlight = Highlight(start=p.start, end=p.end, text=ranked.answer.answer[p.start:p.end])
     return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6), highlight=highlight)
+
+
+def safety_block(verdict: SafetyVerdict) -> Safety:
+    return Safety(crisis=verdict.crisis, categories=list(verdict.categories), error=verdict.error,
+                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description)
+                             for r in verdict.resources])
+
+
+def search_response(outcome: SearchOutcome, index_version: str) -> SearchResponse:
+    """The one way a search outcome becomes the API's response (the route and `search.py --json`)."""
+    return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
+                          took_ms=round(outcome.took_ms, 2), index_version=index_version,
+                          safety=safety_block(outcome.safety), notice=outcome.safety.notice)
 
 
 def answer_detail(answer: Answer) -> AnswerDetail:

@@ -40,11 +40,32 @@ class SearchResult(BaseModel):
     highlight: Highlight | None = None
 
 
+class SafetyResource(BaseModel):
+    name: str = Field(..., description="Who to contact, e.g. \"988 Suicide & Crisis Lifeline\".")
+    contact: str = Field(..., description="How, in words a person can act on: \"Call or text 988\".")
+    url: str | None = None
+    description: str | None = None
+
+
+class Safety(BaseModel):
+    """The crisis check of this query. Clients show `resources` prominently, above the results,
+    when `crisis` is true; they are present on every response so help is always one glance away."""
+
+    crisis: bool = Field(..., description="The query may come from a person in danger (or the check failed: see `error`).")
+    categories: list[str] = Field(default_factory=list,
+                                  description="Some of suicide, self_harm, overdose, violence, child_at_risk.")
+    resources: list[SafetyResource] = Field(..., description="Help lines for the region; those for the flagged "
+                                                             "categories first.")
+    error: str | None = Field(None, description="Set when the check itself failed; `crisis` is then true, to be safe.")
+
+
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
     took_ms: float
     index_version: str
+    safety: Safety
+    notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
 
 
 class AnswerDetail(SearchResult):

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.metrics import ServiceMetrics
+from retriever.safety import load_resources
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
 
@@ -44,7 +45,8 @@ class AppState:
         try:
             service = SearchService.open(
                 self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
-                QueryLimits(self.settings.max_query_chars, self.settings.max_k))
+                QueryLimits(self.settings.max_query_chars, self.settings.max_k),
+                load_resources(self.settings.safety_region, self.settings.safety_resources_file))
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)
             with self._lock:

@@ -28,6 +28,7 @@ from index.embedder import Embedder
 from index.loader import LoadedIndex
 from retriever.metrics import hit_at_k, mrr_at_k, ndcg_at_k
 from retriever.ranking import RankingConfig
+from retriever.safety import SafetyCheck
 from retriever.service import QueryLimits, SearchService
 
 CUTOFF = 10
@@ -151,11 +152,12 @@ def run_benchmark(name: str, description: str, embedder: Embedder, index: Loaded
     kept = [(q, relevant_answers(index, q)) for q in queries]
     kept = [(q, wanted) for q, wanted in kept if wanted]
     vectors, encode_ms = timed_encodings(embedder, [q.text for q, _ in kept])
+    safety = SafetyCheck.build(embedder.encode)  # prototypes embedded once, shared by every system
     scores = []
     for system, config in systems.items():
         if progress:
             progress(f"{name}: {system}")
-        service = SearchService(embedder, index, config, EVALUATION_LIMITS)
+        service = SearchService(embedder, index, config, EVALUATION_LIMITS, safety)
         scores.append(score_system(system, service, [q for q, _ in kept], [w for _, w in kept], vectors, encode_ms))
     return BenchmarkReport(name, description, scores, skipped_queries=len(queries) - len(kept))
 

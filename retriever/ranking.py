@@ -93,8 +93,13 @@ class Ranker:
         self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
         self.topic_sets = [set(a.topics) for a in self.answers]
 
-    def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None) -> Ranking:
-        """Return the top `k` answers for `query` (whose embedding is `query_vector`)."""
+    def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None,
+             demote_flags: Sequence[str] = ()) -> Ranking:
+        """Return the top `k` answers for `query` (whose embedding is `query_vector`).
+
+        Answers carrying any of `demote_flags` (index-time tags) go after every other candidate:
+        for a crisis query, answers that mention methods or doses leave the top results.
+        """
         cfg = self.config
         topics = list(topics or [])
         started = time.perf_counter()
@@ -121,6 +126,8 @@ class Ranker:
         else:
             fused = weighted_sum(signals, cfg.weights())
         order = self._order(candidates, fused)
+        if demote_flags:
+            order = self._demote(candidates, order, set(demote_flags))
         results = []
         seen_texts: set[str] = set()
         for i in order:
@@ -195,6 +202,11 @@ class Ranker:
         for i in by_score:
             groups.setdefault(int(self.answer_question[candidates[i]]), []).append(i)
         return [i for members in groups.values() for i in members]
+
+    def _demote(self, candidates: np.ndarray, order: list[int], flags: set[str]) -> list[int]:
+        """Stable partition: untagged answers first, in their order; tagged ones after, in theirs."""
+        tagged = [not flags.isdisjoint(self.answers[candidates[i]].flags) for i in order]
+        return [i for i, t in zip(order, tagged) if not t] + [i for i, t in zip(order, tagged) if t]
 
     def _highlight(self, results: list[RankedAnswer], query_vector: np.ndarray) -> None:
         """Attach to each result the passage of its answer closest to the worry."""

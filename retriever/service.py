@@ -16,7 +16,12 @@ import numpy as np
 from index.embedder import Embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
+from index.safety_tags import LETHAL_MEANS
 from retriever.ranking import Ranker, RankingConfig, Ranking
+from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
+
+# Index tags moved out of the top results when a query is flagged as a crisis (safe messaging).
+DEMOTED_IN_CRISIS = (LETHAL_MEANS,)
 
 
 class QueryError(ValueError):
@@ -38,24 +43,28 @@ class SearchOutcome:
     query: str
     ranking: Ranking
     took_ms: float
+    safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""  # the version that ranked this query (a swap may have happened since)
 
 
 class SearchService:
     def __init__(self, embedder: Embedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
-                 limits: QueryLimits = QueryLimits()):
+                 limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None):
         self.embedder = embedder
         self.config = config
         self.limits = limits
         self.ranker = Ranker(index, config)
+        # Crisis prototypes are embedded once, here, with the same model as the queries.
+        self.safety = safety or SafetyCheck.build(self.embedder.encode)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits()) -> "SearchService":
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None) -> "SearchService":
         """Load the model and the current index (checked to be built with that model)."""
         index = load_index(index_dir, expected_model=model)
-        return cls(Embedder(model), index, config, limits)
+        embedder = Embedder(model)
+        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources))
 
     @property
     def index(self) -> LoadedIndex:
@@ -94,9 +103,12 @@ class SearchService:
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
-        ranking = ranker.rank(query, query_vector, k, topics)
+        safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
+        checked = time.perf_counter()
+        ranking = ranker.rank(query, query_vector, k, topics, DEMOTED_IN_CRISIS if safety.crisis else ())
         done = time.perf_counter()
         vector_search = ranking.timings_ms.get("vector_search", 0.0)
-        timings = {"encode": (encoded - started) * 1000, "vector_search": vector_search,
-                   "rank": (done - encoded) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, timings, ranker.index.manifest.version)
+        timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
+                   "vector_search": vector_search,
+                   "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version)

@@ -32,6 +32,7 @@ from index.corpus import CorpusError, load_corpus
 from index.embedder import Embedder
 from index.fetch import FetchError, fetch_counselchat
 from index.layout import BuildLockedError, IndexFormatError, build_lock, rollback
+from index.safety_tags import tag_lethal_means
 from settings import Settings
 
 DONE, FAILED, BAD_INPUT = 0, 1, 2
@@ -145,8 +146,8 @@ def _raise_interrupted(signum, frame) -> None:
 
 
 def default_taggers():
-    """Answer taggers run at index time (none yet)."""
-    return ()
+    """Answer taggers run at index time: `lethal_means` marks answers the ranker demotes for crisis queries."""
+    return (tag_lethal_means,)
 
 
 if __name__ == "__main__":

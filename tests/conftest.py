@@ -136,6 +136,19 @@ def small_service(small_index_dir, embedder):
 
 
 @pytest.fixture(scope="session")
+def corpus_csv_writer():
+    """`write(path, [(qid, slug, title, text, topic, therapist, answer, upvotes), ...])` -> a CSV corpus path."""
+    return lambda path, rows: write_csv(path, [_row(*row) for row in rows])
+
+
+@pytest.fixture(scope="session")
+def dev_crisis_tsv() -> Path:
+    if not DEV_CRISIS.is_file():
+        pytest.skip(f"crisis eval set not found at {DEV_CRISIS} (needs ../shared/eval)")
+    return DEV_CRISIS
+
+
+@pytest.fixture(scope="session")
 def real_csv() -> Path:
     if not REAL_CSV.is_file():
         pytest.skip(f"real corpus not found at {REAL_CSV} (needs ../shared/data/counselchat)")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from api.convert import search_result
+from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
 from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
@@ -36,10 +36,8 @@ async def run_search(http: Request, state: AppState, service: SearchService, que
         raise HTTPException(status_code=504, detail=f"the search took longer than {timeout:g} s; please try again",
                             headers={"Retry-After": "1"}) from None
     state.metrics.observe_search_stages(outcome.timings_ms)
-    response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                              took_ms=round(outcome.took_ms, 2), index_version=outcome.index_version)
-    safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
-    if safety is not None and safety.crisis:
+    response = search_response(outcome, outcome.index_version)
+    if response.safety.crisis:
         state.metrics.record_crisis_flag()
     return response
 

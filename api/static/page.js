@@ -124,12 +124,19 @@
   function clearMessages() {
     errorBox.hidden = true;
     errorBox.replaceChildren();
+    input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", "q-hint");
   }
 
-  function showError(text) {
+  /* An error about what was typed is tied to the box, so a screen reader reads it with the box. */
+  function showError(text, aboutTheQuery = false) {
     statusLine.textContent = "";
     errorBox.replaceChildren(node("p", null, text));
     errorBox.hidden = false;
+    if (aboutTheQuery) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "q-hint error");
+    }
   }
 
   function hideResults() {
@@ -384,7 +391,7 @@
     }
     hideResults();
     const detail = body && typeof body.detail === "string" ? body.detail : "";
-    showError(errorText(status === 200 ? 500 : status, detail, state));
+    showError(errorText(status === 200 ? 500 : status, detail, state), status === 422 || status === 400);
   }
 
   function showState(state) {
@@ -407,7 +414,7 @@
     const state = { q: input.value, topic: topicSelect.value };
     if (!state.q.trim()) {
       hideResults();
-      showError("Please type a few words about what is on your mind, then press Search.");
+      showError("Please type a few words about what is on your mind, then press Search.", true);
       input.focus();
       return;
     }

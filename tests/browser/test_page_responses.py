@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 
-from page_driver import (PHONE, active_id, open_page, result_titles, screenshot, visible, wait_results, wait_until,
+from page_driver import (PHONE, active_id, contrast_ratios, open_page, result_titles, screenshot, visible, wait_results, wait_until,
                          wait_visible)
 
 FILLER = "This sentence is only here to make the answer long enough to be folded. "
@@ -51,6 +51,8 @@ def test_a_crisis_shows_help_lines_above_the_results_and_the_notice_below(browse
     last_result = browser.find_elements(By.CSS_SELECTOR, "#results > li")[-1]
     assert browser.find_element(By.ID, "notice").location["y"] > last_result.location["y"]
     assert "Support contacts are shown above" in browser.find_element(By.ID, "status").text
+    low = [(n, r) for n, r in contrast_ratios(browser, "#safety *, #notice") if r < 4.5]
+    assert not low, f"below WCAG AA 4.5:1: {low}"
 
     screenshot(browser, artifacts / "page-crisis-desktop.png", 1280)
     screenshot(browser, artifacts / "page-crisis-phone.png", PHONE[0])
