@@ -7,7 +7,7 @@ object for their defaults, so a flag and its environment variable always mean th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -25,6 +25,20 @@ class Settings(BaseSettings):
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path.")
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")
     keep_versions: int = Field(3, ge=1, description="Index versions kept on disk after a build.")
+
+    # Vector backend (see README "Backends"): FAISS in-process, or Milvus shared by every replica
+    vector_backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Where vectors live: faiss (in the index directory) or milvus (a Milvus engine).")
+    milvus_uri: str = Field("./milvus.db", description="A milvus-lite file (./milvus.db) or a server (http://host:19530).")
+    milvus_token: str = Field("", description="Milvus token (user:password or an API key); empty = none.")
+    milvus_collection_prefix: str = Field(
+        "counsel", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Prefix of this deployment's collections; two index directories on one Milvus need two prefixes.")
+    milvus_index_type: Literal["auto", "FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        "auto", description="Vector index; auto = FLAT on milvus-lite, HNSW on a server.")
+    milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
+        "Bounded", description="Read consistency of searches (builds always check with Strong). Strong waits "
+                               "for every write, which costs a time-tick (up to ~200 ms) per call.")
 
     # Crisis safety (see README "Crisis safety")
     safety_region: str = Field("us", description="Packaged help resources to show: us, gb or intl.")

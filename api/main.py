@@ -20,7 +20,7 @@ from api.middleware.rate_limit import RateLimitMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
 from api.reloader import IndexReloader
-from api.routes import admin, answers, health, metrics, search
+from api.routes import admin, answers, chat, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     install_error_handlers(app)
     install_middlewares(app, state)
     app.include_router(search.router, responses=LIMIT_ERRORS)
+    app.include_router(chat.router, responses=LIMIT_ERRORS)
     app.include_router(answers.router, responses=LIMIT_ERRORS)
     app.include_router(health.router)
     app.include_router(admin.router, responses=LIMIT_ERRORS)

@@ -38,6 +38,15 @@ class QueryLimits:
     max_k: int = 50
 
 
+@dataclass(frozen=True)
+class QuerySpec:
+    """One query of a batch, as sent; validated by the service like a single search."""
+
+    query: str
+    k: int = 10
+    topics: Sequence[str] | None = None
+
+
 @dataclass
 class SearchOutcome:
     query: str
@@ -112,3 +121,23 @@ class SearchService:
                    "vector_search": vector_search,
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
         return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version)
+
+    def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
+        """Search several queries, encoded in ONE model call; each gets its outcome or its own error.
+
+        One bad query (empty, too long, unknown topic) must not cost the others their answers, so
+        errors are returned in its place rather than raised. Batching the encoder is where the time
+        goes: the ranking after it is per query, exactly as `search` does it.
+        """
+        outcomes: list[SearchOutcome | QueryError | None] = [None] * len(specs)
+        valid: list[tuple[int, str]] = []
+        for position, spec in enumerate(specs):
+            try:
+                valid.append((position, self.validate(spec.query, spec.k, spec.topics)))
+            except QueryError as error:
+                outcomes[position] = error
+        vectors = self.encode([query for _, query in valid]) if valid else None
+        for row, (position, query) in enumerate(valid):
+            spec = specs[position]
+            outcomes[position] = self.search(query, spec.k, spec.topics, query_vector=vectors[row])
+        return outcomes  # type: ignore[return-value]  # every slot is filled above
