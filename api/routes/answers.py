@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from api.convert import answer_detail, index_info
-from api.deps import get_service
-from api.models import AnswerDetail, ErrorResponse, IndexInfo, TopicCount, TopicsResponse
+from api.convert import answer_detail, index_info, topics_response
+from api.deps import get_service, get_state
+from api.models import AnswerDetail, ErrorResponse, IndexInfo, TopicsResponse
+from api.state import AppState
 from retriever.service import SearchService
 
 router = APIRouter(prefix="/v1", tags=["answers"])
@@ -23,10 +24,10 @@ def get_answer(answer_id: str, service: SearchService = Depends(get_service)) ->
 @router.get("/topics", response_model=TopicsResponse, responses={503: {"model": ErrorResponse}})
 def topics(service: SearchService = Depends(get_service)) -> TopicsResponse:
     """Every topic with its number of answers, most common first."""
-    return TopicsResponse(topics=[TopicCount(topic=t, answers=n) for t, n in service.index.topics.items()])
+    return topics_response(service.index)
 
 
 @router.get("/index", response_model=IndexInfo, responses={503: {"model": ErrorResponse}})
-def serving_index(service: SearchService = Depends(get_service)) -> IndexInfo:
-    """The index version being served: model, counts, build time."""
-    return index_info(service.index.manifest)
+def serving_index(service: SearchService = Depends(get_service), state: AppState = Depends(get_state)) -> IndexInfo:
+    """The index version being served: model, counts, build time, and why a newer one was refused (if so)."""
+    return index_info(service.index.manifest, state.reload_error)
