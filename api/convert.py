@@ -1,9 +1,11 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import AnswerDetail, Highlight, IndexInfo, Safety, SafetyResource, SearchResponse, SearchResult
+from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
+                        SafetyResource, SearchResponse, SearchResult)
 from index.corpus import Answer
 from index.layout import Manifest
+from retriever.context import ContextOutcome
 from retriever.ranking import RankedAnswer
 from retriever.safety import SafetyVerdict
 from retriever.service import SearchOutcome
@@ -37,11 +39,27 @@ def search_response(outcome: SearchOutcome, index_version: str) -> SearchRespons
                           safety=safety_block(outcome.safety), notice=outcome.safety.notice)
 
 
+def context_response(outcome: ContextOutcome, index_version: str) -> ContextResponse:
+    packed = outcome.packed
+    passages = [ContextPassage(number=p.number, answer_id=p.candidate.answer.answer_id,
+                               question_id=p.candidate.answer.question_id,
+                               question_title=p.candidate.answer.question_title,
+                               question_url=p.candidate.answer.question_url, therapist=p.candidate.answer.therapist,
+                               passage=p.text, start=p.candidate.passage.start, end=p.candidate.passage.end,
+                               truncated=p.truncated, score=round(p.candidate.score, 6))
+                for p in packed.passages]
+    return ContextResponse(query=outcome.search.query, safety=safety_block(outcome.search.safety),
+                           notice=outcome.search.safety.notice, context=packed.context, passages=passages, tokens=packed.tokens,
+                           max_tokens=outcome.max_tokens, tokenizer=outcome.tokenizer,
+                           duplicates_skipped=packed.duplicates_skipped, took_ms=round(outcome.took_ms, 2),
+                           index_version=index_version)
+
+
 def answer_detail(answer: Answer) -> AnswerDetail:
     return AnswerDetail(**_answer_fields(answer), answer_original=answer.answer_original)
 
 
-def index_info(manifest: Manifest) -> IndexInfo:
+def index_info(manifest: Manifest, reload_error: str | None = None) -> IndexInfo:
     return IndexInfo(version=manifest.version, model=manifest.model, dimension=manifest.dimension,
                      answers=manifest.answers, questions=manifest.questions, passages=manifest.passages,
-                     built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256)
+                     built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256, reload_error=reload_error)

@@ -1,6 +1,8 @@
 """Request and response models: the single source of the API's schema (served at /docs)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_K = 50  # the schema's bound; the service enforces the configured limit too
@@ -66,6 +68,89 @@ class SearchResponse(BaseModel):
     notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
 
 
+MAX_BATCH = 32  # queries per /v1/search/batch request
+
+
+class BatchQuery(BaseModel):
+    """One query of a batch. Its values are checked by the service, item by item, so one bad
+    query gets its own error instead of failing the whole batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., description="The worry.", max_length=100_000)
+    k: int = Field(10, description="How many answers (1 to the service's limit, 50 by default).")
+    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics.")
+
+
+class BatchSearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"queries": [{"query": "is it normal to cry during therapy", "k": 3},
+                                  {"query": "how do i sleep when i am anxious", "k": 3}]}]})
+
+    queries: list[BatchQuery] = Field(..., min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} queries, encoded in one "
+                                                                      "model call.")
+
+
+class BatchItem(BaseModel):
+    """The outcome of one query of a batch, in the order sent: a response or an error, never both."""
+
+    position: int = Field(..., description="Index of the query in the request's `queries`.")
+    status: int = Field(..., description="200, or the status this query alone would have got (422).")
+    response: SearchResponse | None = None
+    error: str | None = Field(None, description="Why this query could not be searched.")
+
+
+class BatchSearchResponse(BaseModel):
+    items: list[BatchItem]
+    took_ms: float
+    index_version: str
+
+
+CONTEXT_TOKENIZER_NOTE = ("Tokens are counted with the embedding model's tokenizer (word pieces of "
+                          "all-MiniLM-L6-v2 by default, see `tokenizer`) over the WHOLE `context` string, citation "
+                          "headers included; a chatbot's own tokenizer counts differently, so leave a margin.")
+
+
+class ContextRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"query": "i always cry in my counselor's office, is that weird?", "max_tokens": 800, "k": 5}]})
+
+    query: str = Field(..., description="The worry, in the person's own words.", max_length=100_000)
+    max_tokens: int = Field(800, ge=1, le=8000, description="Budget for `context`. " + CONTEXT_TOKENIZER_NOTE)
+    k: int = Field(5, ge=1, le=20, description="At most this many passages.")
+    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics (see /v1/topics).")
+
+
+class ContextPassage(BaseModel):
+    number: int = Field(..., description="The citation number: `[number]` in `context` marks this passage.")
+    answer_id: str = Field(..., description="Stable id of the answer the passage comes from (see /v1/answers/{id}).")
+    question_id: str
+    question_title: str
+    question_url: str = Field(..., description="Link to cite: the public question and its answers.")
+    therapist: str
+    passage: str = Field(..., description="The passage as packed into `context`.")
+    start: int = Field(..., description="Offset of the (untrimmed) passage in the answer (characters).")
+    end: int
+    truncated: bool = Field(..., description="The passage was cut at a word boundary (ending in \u2026) to fit.")
+    score: float = Field(..., description="Ranking score of the answer (higher is better; not a probability).")
+
+
+class ContextResponse(BaseModel):
+    query: str
+    safety: Safety = Field(..., description="The crisis check of this query, first: when `crisis` is true, reply with "
+                                            "the `resources` before (or instead of) anything grounded in `context`.")
+    notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
+    context: str = Field(..., description="Ready to paste into a prompt: each passage under its citation "
+                                          "`[n] <therapist>, answering \"<question>\":`, best first.")
+    passages: list[ContextPassage] = Field(..., description="The cited passages; `passages[n-1]` is `[n]`.")
+    tokens: int = Field(..., description="Tokens in `context` (never more than `max_tokens`). " + CONTEXT_TOKENIZER_NOTE)
+    max_tokens: int
+    tokenizer: str = Field(..., description="The model whose tokenizer counted `tokens`.")
+    duplicates_skipped: int = Field(..., description="Ranked passages left out as (near-)duplicates of packed ones.")
+    took_ms: float
+    index_version: str
+
+
 class AnswerDetail(SearchResult):
     score: float | None = None  # type: ignore[assignment]
     answer_original: str = Field(..., description="The answer exactly as in the source data.")
@@ -89,6 +174,8 @@ class IndexInfo(BaseModel):
     passages: int
     built_at: str
     corpus_sha256: str
+    reload_error: str | None = Field(None, description="Why the newest index version was refused, if it was; "
+                                                       "this (older) version keeps serving meanwhile.")
 
 
 class Health(BaseModel):
@@ -109,6 +196,19 @@ class Readiness(BaseModel):
     index: IndexInfo | None = None
     vector_stores: dict[str, VectorStoreState] | None = Field(
         None, description="Per store (questions, passages): engine and entity counts.")
+
+
+class ReloadResponse(BaseModel):
+    status: Literal["swapped", "unchanged", "refused", "loading", "started", "running"] = Field(
+        ..., description="swapped: the new version serves now; unchanged: `current` is already served; "
+                         "refused: it failed to load, the old one keeps serving; loading: the first load is "
+                         "still running; started/running: a background reload was started / is running.")
+    serving_version: str | None = Field(None, description="The version serving after this call.")
+    target_version: str | None = Field(None, description="The version `current` points at.")
+    detail: str | None = None
+    last_reload_at: str | None = None
+    last_checked_at: str | None = None
+    poll_seconds: float = Field(..., description="RELOAD_POLL_SECONDS (0 = no polling).")
 
 
 class ErrorItem(BaseModel):

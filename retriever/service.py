@@ -38,6 +38,15 @@ class QueryLimits:
     max_k: int = 50
 
 
+@dataclass(frozen=True)
+class QuerySpec:
+    """One query of a batch, as sent; validated by the service like a single search."""
+
+    query: str
+    k: int = 10
+    topics: Sequence[str] | None = None
+
+
 @dataclass
 class SearchOutcome:
     query: str
@@ -45,6 +54,7 @@ class SearchOutcome:
     took_ms: float
     safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
+    index_version: str = ""  # the version that ranked this query (a swap may have happened since)
 
 
 class SearchService:
@@ -76,8 +86,9 @@ class SearchService:
                                    f"the service runs {self.embedder.name!r}")
         self.ranker = Ranker(index, self.config)
 
-    def validate(self, query: str, k: int, topics: Sequence[str] | None) -> str:
-        """Return the query stripped, or raise `QueryError` saying what is wrong."""
+    def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:
+        """Return the query stripped, or raise `QueryError` saying what is wrong (topics checked
+        against `index`, by default the serving one)."""
         if not isinstance(query, str) or not query.strip():
             raise QueryError("query is empty: type a few words about what is on your mind")
         query = query.strip()
@@ -85,7 +96,7 @@ class SearchService:
             raise QueryError(f"query is {len(query)} characters long; the limit is {self.limits.max_query_chars}")
         if not 1 <= k <= self.limits.max_k:
             raise QueryError(f"k must be between 1 and {self.limits.max_k}")
-        unknown = sorted(set(topics or []) - set(self.ranker.index.topics))
+        unknown = sorted(set(topics or []) - set((index or self.ranker.index).topics))
         if unknown:
             raise UnknownTopicError(f"unknown topic(s): {', '.join(unknown)}; see /v1/topics")
         return query
@@ -96,8 +107,8 @@ class SearchService:
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
                query_vector: np.ndarray | None = None) -> SearchOutcome:
         started = time.perf_counter()
-        query = self.validate(query, k, topics)
         ranker = self.ranker  # one read: a concurrent swap cannot change the index mid-request
+        query = self.validate(query, k, topics, ranker.index)
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
@@ -109,4 +120,24 @@ class SearchService:
         timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
                    "vector_search": vector_search,
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings)
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version)
+
+    def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
+        """Search several queries, encoded in ONE model call; each gets its outcome or its own error.
+
+        One bad query (empty, too long, unknown topic) must not cost the others their answers, so
+        errors are returned in its place rather than raised. Batching the encoder is where the time
+        goes: the ranking after it is per query, exactly as `search` does it.
+        """
+        outcomes: list[SearchOutcome | QueryError | None] = [None] * len(specs)
+        valid: list[tuple[int, str]] = []
+        for position, spec in enumerate(specs):
+            try:
+                valid.append((position, self.validate(spec.query, spec.k, spec.topics)))
+            except QueryError as error:
+                outcomes[position] = error
+        vectors = self.encode([query for _, query in valid]) if valid else None
+        for row, (position, query) in enumerate(valid):
+            spec = specs[position]
+            outcomes[position] = self.search(query, spec.k, spec.topics, query_vector=vectors[row])
+        return outcomes  # type: ignore[return-value]  # every slot is filled above
