@@ -12,7 +12,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retriever.ranking import RankingConfig
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_RANKING = RankingConfig()  # the ranking defaults live in one place: RankingConfig
 
 
 class Settings(BaseSettings):
@@ -51,16 +54,17 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1)
 
     # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
-    ranking_question_dense: float = Field(1.0, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
-    ranking_answer_dense: float = Field(0.5, ge=0, description="Weight of the best cosine to a passage of the answer.")
-    ranking_question_lexical: float = Field(0.1, ge=0, description="Weight of BM25 against the question (title and body).")
-    ranking_answer_lexical: float = Field(0.05, ge=0, description="Weight of BM25 against the answer text.")
-    ranking_prior: float = Field(0.01, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
-    ranking_fusion: str = Field("weighted", description="How signals combine: weighted (sum of weights x scores) or rrf.")
-    ranking_group_by_question: bool = Field(True, description="Keep the answers to one question together.")
-    ranking_question_candidates: int = Field(100, ge=1, description="Questions fetched from the vector store per query.")
-    ranking_passage_candidates: int = Field(400, ge=1, description="Passages fetched from the vector store per query.")
-    ranking_lexical_candidates: int = Field(50, ge=0, description="Best BM25 questions and answers added as candidates.")
+    ranking_question_dense: float = Field(_RANKING.question_dense, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
+    ranking_answer_dense: float = Field(_RANKING.answer_dense, ge=0, description="Weight of the best cosine to a passage of the answer.")
+    ranking_question_lexical: float = Field(_RANKING.question_lexical, ge=0, description="Weight of BM25 against the question (title and body).")
+    ranking_answer_lexical: float = Field(_RANKING.answer_lexical, ge=0, description="Weight of BM25 against the answer text.")
+    ranking_prior: float = Field(_RANKING.prior, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
+    ranking_fusion: str = Field(_RANKING.fusion, description="How signals combine: weighted (sum of weights x scores) or rrf.")
+    ranking_group_by_question: bool = Field(_RANKING.group_by_question, description="Keep the answers to one question together.")
+    ranking_question_candidates: int = Field(_RANKING.question_candidates, ge=1, description="Questions fetched from the vector store per query.")
+    ranking_passage_candidates: int = Field(_RANKING.passage_candidates, ge=1, description="Passages fetched from the vector store per query.")
+    ranking_confidence_threshold: float = Field(_RANKING.confidence_threshold, ge=0, le=1, description="A response is low_confidence when its best result's confidence is below this.")
+    ranking_lexical_candidates: int = Field(_RANKING.lexical_candidates, ge=0, description="Best BM25 questions and answers added as candidates.")
 
     # Service
     host: str = "127.0.0.1"
@@ -86,14 +90,12 @@ class Settings(BaseSettings):
 
     def ranking_config(self):
         """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
-        from retriever.ranking import RankingConfig
-
         return RankingConfig(
             question_dense=self.ranking_question_dense, answer_dense=self.ranking_answer_dense,
             question_lexical=self.ranking_question_lexical, answer_lexical=self.ranking_answer_lexical,
             prior=self.ranking_prior, fusion=self.ranking_fusion, group_by_question=self.ranking_group_by_question,
             question_candidates=self.ranking_question_candidates, passage_candidates=self.ranking_passage_candidates,
-            lexical_candidates=self.ranking_lexical_candidates)
+            lexical_candidates=self.ranking_lexical_candidates, confidence_threshold=self.ranking_confidence_threshold)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
-                        SafetyResource, SearchResponse, SearchResult)
+                        SafetyResource, SearchResponse, SearchResult, TopicCount, TopicsResponse)
 from index.corpus import Answer
 from index.layout import Manifest
+from index.loader import LoadedIndex
 from retriever.context import ContextOutcome
 from retriever.ranking import RankedAnswer
 from retriever.safety import SafetyVerdict
@@ -23,7 +24,8 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
     if ranked.highlight is not None:
         p = ranked.highlight
         highlight = Highlight(start=p.start, end=p.end, text=ranked.answer.answer[p.start:p.end])
-    return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6), highlight=highlight)
+    return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6),
+                        confidence=round(ranked.confidence, 4), highlight=highlight)
 
 
 def safety_block(verdict: SafetyVerdict) -> Safety:
@@ -36,7 +38,8 @@ def search_response(outcome: SearchOutcome, index_version: str) -> SearchRespons
     """The one way a search outcome becomes the API's response (the route and `search.py --json`)."""
     return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
                           took_ms=round(outcome.took_ms, 2), index_version=index_version,
-                          safety=safety_block(outcome.safety), notice=outcome.safety.notice)
+                          safety=safety_block(outcome.safety), notice=outcome.safety.notice,
+                          low_confidence=outcome.ranking.low_confidence)
 
 
 def context_response(outcome: ContextOutcome, index_version: str) -> ContextResponse:
@@ -63,3 +66,7 @@ def index_info(manifest: Manifest, reload_error: str | None = None) -> IndexInfo
     return IndexInfo(version=manifest.version, model=manifest.model, dimension=manifest.dimension,
                      answers=manifest.answers, questions=manifest.questions, passages=manifest.passages,
                      built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256, reload_error=reload_error)
+
+
+def topics_response(index: LoadedIndex) -> TopicsResponse:
+    return TopicsResponse(topics=[TopicCount(topic=t, answers=n) for t, n in index.topics.items()])

@@ -37,6 +37,8 @@ class SearchResult(BaseModel):
     upvotes: int
     views: int
     score: float = Field(..., description="Fused ranking score (higher is better; not a probability).")
+    confidence: float = Field(..., ge=0, le=1, description="Calibrated probability (0..1) that this answer fits "
+                              "the worry; see README \"Evaluation\".")
     highlight: Highlight | None = None
 
 
@@ -64,6 +66,8 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
     took_ms: float
     index_version: str
+    low_confidence: bool = Field(False, description="True when even the best answer is a poor match: say that "
+                                 "nothing here fits well instead of presenting it as the answer.")
     safety: Safety
     notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
 
@@ -153,6 +157,7 @@ class ContextResponse(BaseModel):
 
 class AnswerDetail(SearchResult):
     score: float | None = None  # type: ignore[assignment]
+    confidence: float | None = None  # type: ignore[assignment]  # no worry to compare with
     answer_original: str = Field(..., description="The answer exactly as in the source data.")
 
 

@@ -14,6 +14,15 @@ from settings import Settings
 log = logging.getLogger("counsel_search")
 
 
+def open_service(settings: Settings) -> SearchService:
+    """The search service as configured by `settings`: the one construction shared by the HTTP app
+    and the MCP server, so both rank, limit and check safety identically."""
+    return SearchService.open(
+        settings.index_dir, settings.embedding_model, settings.ranking_config(),
+        QueryLimits(settings.max_query_chars, settings.max_k),
+        load_resources(settings.safety_region, settings.safety_resources_file))
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -43,10 +52,7 @@ class AppState:
     def load(self) -> None:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
         try:
-            service = SearchService.open(
-                self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
-                QueryLimits(self.settings.max_query_chars, self.settings.max_k),
-                load_resources(self.settings.safety_region, self.settings.safety_resources_file))
+            service = open_service(self.settings)
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)
             with self._lock:

@@ -36,7 +36,7 @@ def format_help(verdict: SafetyVerdict, width: int = 100) -> str:
 def format_result(rank: int, result: RankedAnswer, width: int = 100) -> str:
     answer = result.answer
     body = result.highlight.text if result.highlight else answer.answer
-    lines = [f"{rank}. {answer.question_title}  [{answer.topic}]  score {result.score:.3f}",
+    lines = [f"{rank}. {answer.question_title}  [{answer.topic}]  score {result.score:.3f}  confidence {result.confidence:.2f}",
              f"   {answer.therapist} · {answer.upvotes} upvotes · {answer.question_url}",
              textwrap.indent(textwrap.fill(body, width - 6), "   > ")]
     return "\n".join(lines)
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_result(rank, result), end="\n\n")
     if not outcome.ranking.results:
         print("No answers found.")
+    elif outcome.ranking.low_confidence:
+        print("Note: none of these answers fits the worry well (low confidence).")
     print(f"({len(outcome.ranking.results)} answers in {outcome.took_ms:.0f} ms)")
     print(outcome.safety.notice)
     return 0

@@ -27,6 +27,14 @@ def test_post_search_returns_ranked_answers_with_their_question(client):
     assert body["results"][0]["score"] >= body["results"][1]["score"]
 
 
+def test_search_says_how_confident_it_is(client):
+    good = client.post("/v1/search", json={"query": "is it normal to cry in therapy", "k": 3}).json()
+    assert good["low_confidence"] is False
+    assert all(0 <= r["confidence"] <= 1 for r in good["results"]) and good["results"][0]["confidence"] > 0.5
+    poor = client.get("/v1/search", params={"q": "how do I change the oil in a lawn mower"}).json()
+    assert poor["low_confidence"] is True
+
+
 def test_get_search_matches_post(client):
     post = client.post("/v1/search", json={"query": "panic in crowds", "k": 3}).json()
     get = client.get("/v1/search", params={"q": "panic in crowds", "k": 3}).json()
