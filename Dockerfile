@@ -24,7 +24,10 @@ COPY api ./api
 COPY retriever ./retriever
 COPY index ./index
 COPY scripts ./scripts
-RUN pip install . && python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+# Optional extras, e.g. EXTRAS=milvus for VECTOR_BACKEND=milvus (docker-compose.milvus.yml).
+ARG EXTRAS=""
+RUN pip install . && if [ -n "$EXTRAS" ]; then pip install ".[$EXTRAS]"; fi \
+    && python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 
 # --- index (optional): built at image build from a CSV in the build context ------------------------
 FROM build AS index

@@ -25,6 +25,11 @@ WORRIES = ["i cry every time i see my therapist", "i cannot fall asleep at night
 MODEL = "all-MiniLM-L6-v2"
 
 
+def strong_view(store: MilvusStore) -> MilvusStore:
+    """The same collection read with Strong consistency (sees every delete), all ids allowed."""
+    return MilvusStore(store.client, store.collection, store.dimension, store.spec, consistency="Strong")
+
+
 def assert_same_hits(expected, actual, tol=1e-4):
     """Same shape, same scores, and the same ids except where scores tie at the cut-off."""
     e_scores, e_ids = expected
@@ -119,12 +124,13 @@ def test_a_store_upserts_removes_and_pads_like_faiss(milvus_backend):
             store.add(ids, vectors, topics)
             store.add(ids[:1], vectors[5:6], [["c"]])  # replaces id 11: new vector, new topics
             assert store.remove([12, 999]) == 1
-        assert len(milvus_store) == len(faiss_store) == 5
+        strong = strong_view(milvus_store)
+        assert len(strong) == len(faiss_store) == 5
         for k, filter_topics in ((3, None), (10, None), (10, ["c"]), (4, ["a", "b"])):
-            assert_same_hits(faiss_store.search(vectors, k, filter_topics), milvus_store.search(vectors, k, filter_topics))
-        assert 12 not in milvus_store.search(vectors, 10)[1]
+            assert_same_hits(faiss_store.search(vectors, k, filter_topics), strong.search(vectors, k, filter_topics))
+        assert 12 not in strong.search(vectors, 10)[1]
         np.testing.assert_allclose(milvus_store.get_vectors([11, 2**62 + 5]), vectors[[5, 5]], atol=1e-6)
-        assert not milvus_store.get_vectors([12]).any(), "a deleted id reads as a zero vector"
+        assert not strong.get_vectors([12]).any(), "a deleted id reads as a zero vector"
     finally:
         milvus_store.drop()
 
@@ -176,8 +182,8 @@ def test_incremental_reindexing_updates_the_collections_in_place(tmp_path, small
     assert [summary[n]["collection"] for n in ("passages", "questions")] == \
            [old.passage_store.collection, old.question_store.collection]
     assert summary["passages"]["deleted"] >= 1 and 1 <= summary["passages"]["upserted"] < len(new.passages)
-    assert store_state(new.passage_store)["entities"] == len(new.passages)
-    assert store_state(new.question_store)["entities"] == len(new.questions)
+    assert new.passage_store.entity_count(strong=True) == len(new.passages)
+    assert new.question_store.entity_count(strong=True) == len(new.questions)
 
     on_faiss = SearchService(embedder, load_index(faiss_dir))
     on_milvus = SearchService(embedder, new)
@@ -185,7 +191,8 @@ def test_incremental_reindexing_updates_the_collections_in_place(tmp_path, small
         expected = [r.answer.answer_id for r in on_faiss.search(worry, k=5).ranking.results]
         assert [r.answer.answer_id for r in on_milvus.search(worry, k=5).ranking.results] == expected
     gone = {p.passage_id for p in old.passages} - {p.passage_id for p in new.passages}
-    assert gone and not gone & set(new.passage_store.search(embedder.encode(WORRIES), 50)[1].ravel().tolist())
+    in_engine = strong_view(new.passage_store).search(embedder.encode(WORRIES), 50)[1].ravel().tolist()
+    assert gone and not gone & set(in_engine), "deleted from the collection itself, not just hidden"
 
     # A replica still serving the old version only sees ids it knows, and keeps working.
     stale = SearchService(embedder, old).search("how do i set boundaries with my mother", k=5)
@@ -217,8 +224,8 @@ def test_an_in_place_update_repairs_rows_a_crashed_build_left_behind(tmp_path, s
     stray.add(np.array([123456789]), embedder.encode(["left over"]), [["anxiety"]])
     build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, incremental=True, backend=milvus_backend)
     repaired = load_index(tmp_path, backend=milvus_backend)
-    assert store_state(repaired.passage_store)["entities"] == len(repaired.passages)
-    assert not stray.get_vectors([123456789]).any()
+    assert repaired.passage_store.entity_count(strong=True) == len(repaired.passages)
+    assert not strong_view(stray).get_vectors([123456789]).any()
 
 
 def test_a_missing_collection_is_a_clear_index_error(tmp_path, small_csv, embedder, milvus_backend):
