@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,6 +13,14 @@ from retriever.service import QueryLimits, SearchService
 from settings import Settings
 
 log = logging.getLogger("counsel_search")
+
+
+def serving_threads(settings: Settings) -> int:
+    """Model threads per search: the cores shared among the SEARCH_THREADS searches that run at once,
+    so concurrent searches do not oversubscribe the CPU (EMBEDDING_THREADS overrides)."""
+    if settings.embedding_threads:
+        return settings.embedding_threads
+    return max(1, (os.cpu_count() or 1) // settings.search_threads)
 
 
 @dataclass
@@ -44,7 +53,9 @@ class AppState:
         try:
             service = SearchService.open(
                 self.settings.index_dir, self.settings.embedding_model, RankingConfig(),
-                QueryLimits(self.settings.max_query_chars, self.settings.max_k))
+                QueryLimits(self.settings.max_query_chars, self.settings.max_k),
+                backend=self.settings.embedding_backend, onnx_file=self.settings.onnx_file,
+                threads=serving_threads(self.settings), query_cache_size=self.settings.query_cache_size)
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)
             with self._lock:

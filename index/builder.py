@@ -13,6 +13,7 @@ import numpy as np
 
 from index.corpus import Answer, Corpus
 from index.embedder import Embedder
+from index.onnx_embedder import OnnxEmbedder
 from index.layout import (Manifest, build_lock, list_versions, new_version_name, prune_versions, sha256_of,
                           switch_current, versions_dir, IndexFormatError)
 from index.loader import (ANSWERS_FILE, PASSAGES_FILE, LoadedIndex, load_index, questions_of, text_key,
@@ -47,7 +48,7 @@ class BuildReport:
         return asdict(self) | {"answers_per_second": round(self.answers_per_second, 1)}
 
 
-def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, model_name: str,
+def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: str | Path, *, model_name: str,
                 passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
                 taggers: tuple[AnswerTagger, ...] = (), progress: bool = False) -> BuildReport:
     """Write a new version of the index for `corpus` and make it current.
@@ -58,7 +59,8 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension)
+        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension,
+                                               embedder.backend)
         cache = vectors_by_text(previous) if (incremental and previous is not None) else {}
         if incremental and previous is None:
             reason = reason or "no current index"
@@ -89,6 +91,7 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
                 build_seconds=round(time.perf_counter() - started, 3),
                 files={name: sha256_of(staging / name) for name in files},
                 settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers]},
+                backend=embedder.backend,
             )
             manifest.write(staging)
             final = root / version
@@ -105,7 +108,7 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
                        reason if incremental else None)
 
 
-def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int
+def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int, backend: str
                         ) -> tuple[LoadedIndex | None, str | None]:
     """The current version, and why its vectors cannot be reused (None when they can)."""
     if not list_versions(index_dir) and not (index_dir / "current").exists():
@@ -117,12 +120,14 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
     manifest = previous.manifest
     if manifest.model != model_name or manifest.dimension != dimension:
         return previous, f"model changed ({manifest.model} -> {model_name}): full rebuild"
+    if manifest.backend != backend:  # int8 and fp32 vectors are close but not equal: never mix them in one index
+        return previous, f"embedding backend changed ({manifest.backend} -> {backend}): full rebuild"
     if manifest.passage_tokens != passage_tokens:
         return previous, f"passage size changed ({manifest.passage_tokens} -> {passage_tokens}): full rebuild"
     return previous, None
 
 
-def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
+def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
                       ) -> tuple[np.ndarray, int]:
     keys = [text_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())

@@ -18,7 +18,7 @@ import _bootstrap  # noqa: F401
 
 from index.builder import build_index
 from index.corpus import CorpusError, load_corpus
-from index.embedder import Embedder, ModelError
+from index.embedder import BACKENDS, ModelError, open_embedder
 from index.fetch import FetchError, fetch_counselchat
 from index.layout import BuildLockedError
 from settings import Settings
@@ -31,6 +31,8 @@ def parse_args(settings: Settings, argv: list[str] | None = None) -> argparse.Na
     parser.add_argument("--index-dir", default=settings.index_dir, help="index directory (env INDEX_DIR)")
     parser.add_argument("--model", default=settings.embedding_model,
                         help="sentence-transformers model name or path (env EMBEDDING_MODEL)")
+    parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
+                        help="runs the model: onnx (fast, default) or torch (env EMBEDDING_BACKEND)")
     parser.add_argument("--passage-tokens", type=int, default=settings.passage_tokens,
                         help="max model tokens per passage (env PASSAGE_TOKENS)")
     parser.add_argument("--keep-versions", type=int, default=settings.keep_versions,
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        embedder = Embedder(args.model)
+        embedder = open_embedder(args.model, args.backend, onnx_file=settings.onnx_file,
+                                 threads=settings.embedding_threads)  # 0 = every core: a build has the machine
         report = build_index(corpus, embedder, args.index_dir, model_name=args.model,
                              passage_tokens=args.passage_tokens, keep_versions=args.keep_versions,
                              incremental=args.incremental, taggers=default_taggers(),
