@@ -31,10 +31,41 @@ class Settings(BaseSettings):
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")
     keep_versions: int = Field(3, ge=1, description="Index versions kept on disk after a build.")
 
+    # Vector backend (see README "Backends"): FAISS in-process, or Milvus shared by every replica
+    vector_backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Where vectors live: faiss (in the index directory) or milvus (a Milvus engine).")
+    milvus_uri: str = Field("./milvus.db", description="A milvus-lite file (./milvus.db) or a server (http://host:19530).")
+    milvus_token: str = Field("", description="Milvus token (user:password or an API key); empty = none.")
+    milvus_collection_prefix: str = Field(
+        "counsel", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Prefix of this deployment's collections; two index directories on one Milvus need two prefixes.")
+    milvus_index_type: Literal["auto", "FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        "auto", description="Vector index; auto = FLAT on milvus-lite, HNSW on a server.")
+    milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
+        "Bounded", description="Read consistency of searches (builds always check with Strong). Strong waits "
+                               "for every write, which costs a time-tick (up to ~200 ms) per call.")
+
+    # Crisis safety (see README "Crisis safety")
+    safety_region: str = Field("us", description="Packaged help resources to show: us, gb or intl.")
+    safety_resources_file: Path | None = Field(
+        None, description="Your own resources JSON (same format as retriever/safety/data/us.json); overrides SAFETY_REGION.")
+
     # Query limits
     max_query_chars: int = Field(2000, ge=1)
     default_k: int = Field(10, ge=1)
     max_k: int = Field(50, ge=1)
+
+    # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
+    ranking_question_dense: float = Field(1.0, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
+    ranking_answer_dense: float = Field(0.5, ge=0, description="Weight of the best cosine to a passage of the answer.")
+    ranking_question_lexical: float = Field(0.1, ge=0, description="Weight of BM25 against the question (title and body).")
+    ranking_answer_lexical: float = Field(0.05, ge=0, description="Weight of BM25 against the answer text.")
+    ranking_prior: float = Field(0.01, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
+    ranking_fusion: str = Field("weighted", description="How signals combine: weighted (sum of weights x scores) or rrf.")
+    ranking_group_by_question: bool = Field(True, description="Keep the answers to one question together.")
+    ranking_question_candidates: int = Field(100, ge=1, description="Questions fetched from the vector store per query.")
+    ranking_passage_candidates: int = Field(400, ge=1, description="Passages fetched from the vector store per query.")
+    ranking_lexical_candidates: int = Field(50, ge=0, description="Best BM25 questions and answers added as candidates.")
 
     # Service
     host: str = "127.0.0.1"
@@ -52,6 +83,17 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed to call the API from a browser; empty = none.")
     metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     shutdown_drain_s: float = Field(5.0, ge=0, description="On SIGTERM, seconds /readyz answers 503 before the server stops.")
+
+    def ranking_config(self):
+        """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
+        from retriever.ranking import RankingConfig
+
+        return RankingConfig(
+            question_dense=self.ranking_question_dense, answer_dense=self.ranking_answer_dense,
+            question_lexical=self.ranking_question_lexical, answer_lexical=self.ranking_answer_lexical,
+            prior=self.ranking_prior, fusion=self.ranking_fusion, group_by_question=self.ranking_group_by_question,
+            question_candidates=self.ranking_question_candidates, passage_candidates=self.ranking_passage_candidates,
+            lexical_candidates=self.ranking_lexical_candidates)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

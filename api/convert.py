@@ -1,10 +1,14 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import AnswerDetail, Highlight, IndexInfo, SearchResult
+from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
+                        SafetyResource, SearchResponse, SearchResult)
 from index.corpus import Answer
 from index.layout import Manifest
+from retriever.context import ContextOutcome
 from retriever.ranking import RankedAnswer
+from retriever.safety import SafetyVerdict
+from retriever.service import SearchOutcome
 
 
 def _answer_fields(answer: Answer) -> dict:
@@ -20,6 +24,35 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
         p = ranked.highlight
         highlight = Highlight(start=p.start, end=p.end, text=ranked.answer.answer[p.start:p.end])
     return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6), highlight=highlight)
+
+
+def safety_block(verdict: SafetyVerdict) -> Safety:
+    return Safety(crisis=verdict.crisis, categories=list(verdict.categories), error=verdict.error,
+                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description)
+                             for r in verdict.resources])
+
+
+def search_response(outcome: SearchOutcome, index_version: str) -> SearchResponse:
+    """The one way a search outcome becomes the API's response (the route and `search.py --json`)."""
+    return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
+                          took_ms=round(outcome.took_ms, 2), index_version=index_version,
+                          safety=safety_block(outcome.safety), notice=outcome.safety.notice)
+
+
+def context_response(outcome: ContextOutcome, index_version: str) -> ContextResponse:
+    packed = outcome.packed
+    passages = [ContextPassage(number=p.number, answer_id=p.candidate.answer.answer_id,
+                               question_id=p.candidate.answer.question_id,
+                               question_title=p.candidate.answer.question_title,
+                               question_url=p.candidate.answer.question_url, therapist=p.candidate.answer.therapist,
+                               passage=p.text, start=p.candidate.passage.start, end=p.candidate.passage.end,
+                               truncated=p.truncated, score=round(p.candidate.score, 6))
+                for p in packed.passages]
+    return ContextResponse(query=outcome.search.query, safety=safety_block(outcome.search.safety),
+                           notice=outcome.search.safety.notice, context=packed.context, passages=passages, tokens=packed.tokens,
+                           max_tokens=outcome.max_tokens, tokenizer=outcome.tokenizer,
+                           duplicates_skipped=packed.duplicates_skipped, took_ms=round(outcome.took_ms, 2),
+                           index_version=index_version)
 
 
 def answer_detail(answer: Answer) -> AnswerDetail:

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.middleware.access import route_template
 from api.models import ErrorItem, ErrorResponse
 
 log = logging.getLogger("counsel_search")
@@ -35,7 +36,8 @@ async def http_error(request: Request, error: StarletteHTTPException) -> JSONRes
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The route template, not the raw path: a path can carry whatever someone typed into it.
+    log.exception("unhandled error on %s %s", request.method, route_template(request.scope))
     return JSONResponse(status_code=500, content=ErrorResponse(detail="internal error").model_dump())
 
 

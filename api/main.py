@@ -19,7 +19,7 @@ from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.rate_limit import RateLimitMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
-from api.routes import answers, health, metrics, search
+from api.routes import answers, chat, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     install_error_handlers(app)
     install_middlewares(app, state)
     app.include_router(search.router, responses=LIMIT_ERRORS)
+    app.include_router(chat.router, responses=LIMIT_ERRORS)
     app.include_router(answers.router, responses=LIMIT_ERRORS)
     app.include_router(health.router)
     if state.settings.metrics_enabled:

@@ -38,9 +38,113 @@ class SearchResult(BaseModel):
     highlight: Highlight | None = None
 
 
+class SafetyResource(BaseModel):
+    name: str = Field(..., description="Who to contact, e.g. \"988 Suicide & Crisis Lifeline\".")
+    contact: str = Field(..., description="How, in words a person can act on: \"Call or text 988\".")
+    url: str | None = None
+    description: str | None = None
+
+
+class Safety(BaseModel):
+    """The crisis check of this query. Clients show `resources` prominently, above the results,
+    when `crisis` is true; they are present on every response so help is always one glance away."""
+
+    crisis: bool = Field(..., description="The query may come from a person in danger (or the check failed: see `error`).")
+    categories: list[str] = Field(default_factory=list,
+                                  description="Some of suicide, self_harm, overdose, violence, child_at_risk.")
+    resources: list[SafetyResource] = Field(..., description="Help lines for the region; those for the flagged "
+                                                             "categories first.")
+    error: str | None = Field(None, description="Set when the check itself failed; `crisis` is then true, to be safe.")
+
+
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
+    took_ms: float
+    index_version: str
+    safety: Safety
+    notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
+
+
+MAX_BATCH = 32  # queries per /v1/search/batch request
+
+
+class BatchQuery(BaseModel):
+    """One query of a batch. Its values are checked by the service, item by item, so one bad
+    query gets its own error instead of failing the whole batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., description="The worry.", max_length=100_000)
+    k: int = Field(10, description="How many answers (1 to the service's limit, 50 by default).")
+    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics.")
+
+
+class BatchSearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"queries": [{"query": "is it normal to cry during therapy", "k": 3},
+                                  {"query": "how do i sleep when i am anxious", "k": 3}]}]})
+
+    queries: list[BatchQuery] = Field(..., min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} queries, encoded in one "
+                                                                      "model call.")
+
+
+class BatchItem(BaseModel):
+    """The outcome of one query of a batch, in the order sent: a response or an error, never both."""
+
+    position: int = Field(..., description="Index of the query in the request's `queries`.")
+    status: int = Field(..., description="200, or the status this query alone would have got (422).")
+    response: SearchResponse | None = None
+    error: str | None = Field(None, description="Why this query could not be searched.")
+
+
+class BatchSearchResponse(BaseModel):
+    items: list[BatchItem]
+    took_ms: float
+    index_version: str
+
+
+CONTEXT_TOKENIZER_NOTE = ("Tokens are counted with the embedding model's tokenizer (word pieces of "
+                          "all-MiniLM-L6-v2 by default, see `tokenizer`) over the WHOLE `context` string, citation "
+                          "headers included; a chatbot's own tokenizer counts differently, so leave a margin.")
+
+
+class ContextRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"query": "i always cry in my counselor's office, is that weird?", "max_tokens": 800, "k": 5}]})
+
+    query: str = Field(..., description="The worry, in the person's own words.", max_length=100_000)
+    max_tokens: int = Field(800, ge=1, le=8000, description="Budget for `context`. " + CONTEXT_TOKENIZER_NOTE)
+    k: int = Field(5, ge=1, le=20, description="At most this many passages.")
+    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics (see /v1/topics).")
+
+
+class ContextPassage(BaseModel):
+    number: int = Field(..., description="The citation number: `[number]` in `context` marks this passage.")
+    answer_id: str = Field(..., description="Stable id of the answer the passage comes from (see /v1/answers/{id}).")
+    question_id: str
+    question_title: str
+    question_url: str = Field(..., description="Link to cite: the public question and its answers.")
+    therapist: str
+    passage: str = Field(..., description="The passage as packed into `context`.")
+    start: int = Field(..., description="Offset of the (untrimmed) passage in the answer (characters).")
+    end: int
+    truncated: bool = Field(..., description="The passage was cut at a word boundary (ending in \u2026) to fit.")
+    score: float = Field(..., description="Ranking score of the answer (higher is better; not a probability).")
+
+
+class ContextResponse(BaseModel):
+    query: str
+    safety: Safety = Field(..., description="The crisis check of this query, first: when `crisis` is true, reply with "
+                                            "the `resources` before (or instead of) anything grounded in `context`.")
+    notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
+    context: str = Field(..., description="Ready to paste into a prompt: each passage under its citation "
+                                          "`[n] <therapist>, answering \"<question>\":`, best first.")
+    passages: list[ContextPassage] = Field(..., description="The cited passages; `passages[n-1]` is `[n]`.")
+    tokens: int = Field(..., description="Tokens in `context` (never more than `max_tokens`). " + CONTEXT_TOKENIZER_NOTE)
+    max_tokens: int
+    tokenizer: str = Field(..., description="The model whose tokenizer counted `tokens`.")
+    duplicates_skipped: int = Field(..., description="Ranked passages left out as (near-)duplicates of packed ones.")
     took_ms: float
     index_version: str
 
@@ -74,10 +178,20 @@ class Health(BaseModel):
     status: str
 
 
+class VectorStoreState(BaseModel):
+    backend: str = Field(..., description="faiss (in the index directory) or milvus (a shared engine)")
+    collection: str | None = Field(None, description="The Milvus collection (null for FAISS).")
+    entities: int = Field(..., description="Vectors the engine holds now (a shared collection may be ahead "
+                                           "of the serving version while a reindex is in progress).")
+    serving: int = Field(..., description="Vectors the serving index version knows.")
+
+
 class Readiness(BaseModel):
-    status: str = Field(..., description="ready, loading, failed or draining")
+    status: str = Field(..., description="ready, loading, failed, unavailable (vector engine unreachable) or draining")
     detail: str | None = None
     index: IndexInfo | None = None
+    vector_stores: dict[str, VectorStoreState] | None = Field(
+        None, description="Per store (questions, passages): engine and entity counts.")
 
 
 class ErrorItem(BaseModel):

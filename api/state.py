@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.metrics import ServiceMetrics
-from retriever.ranking import RankingConfig
+from retriever.safety import load_resources
 from retriever.service import QueryLimits, SearchService
 from settings import Settings
 
@@ -52,8 +52,9 @@ class AppState:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
         try:
             service = SearchService.open(
-                self.settings.index_dir, self.settings.embedding_model, RankingConfig(),
+                self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
                 QueryLimits(self.settings.max_query_chars, self.settings.max_k),
+                load_resources(self.settings.safety_region, self.settings.safety_resources_file),
                 backend=self.settings.embedding_backend, onnx_file=self.settings.onnx_file,
                 threads=serving_threads(self.settings), query_cache_size=self.settings.query_cache_size)
         except Exception as error:  # any failure means "not ready", reported on /readyz

@@ -11,15 +11,15 @@ from typing import Callable
 
 import numpy as np
 
+from index.backends import BackendConfig, configured_backend, prune_versions_and_collections, write_stores
 from index.corpus import Answer, Corpus
 from index.embedder import Embedder
+from index.layout import (Manifest, build_lock, list_versions, new_version_name, sha256_of, switch_current,
+                          versions_dir, IndexFormatError)
 from index.onnx_embedder import OnnxEmbedder
-from index.layout import (Manifest, build_lock, list_versions, new_version_name, prune_versions, sha256_of,
-                          switch_current, versions_dir, IndexFormatError)
 from index.loader import (ANSWERS_FILE, PASSAGES_FILE, LoadedIndex, load_index, questions_of, text_key,
                           vectors_by_text)
-from index.passages import Passage, split_answer
-from index.store import FaissStore
+from index.passages import split_answer
 
 AnswerTagger = Callable[[Answer], list[str]]
 
@@ -50,17 +50,20 @@ class BuildReport:
 
 def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: str | Path, *, model_name: str,
                 passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
-                taggers: tuple[AnswerTagger, ...] = (), progress: bool = False) -> BuildReport:
+                taggers: tuple[AnswerTagger, ...] = (), progress: bool = False,
+                backend: BackendConfig | None = None) -> BuildReport:
     """Write a new version of the index for `corpus` and make it current.
 
     With `incremental`, vectors of texts the current version already embedded with the same model
-    and settings are reused, so only new or changed passages are embedded.
+    and settings are reused, so only new or changed passages are embedded; on Milvus the current
+    collections are then updated in place (index/backends.py). `backend` defaults to the settings'.
     """
+    backend = backend or configured_backend()
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension,
-                                               embedder.backend)
+        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
+                                               embedding_backend=embedder.backend)
         cache = vectors_by_text(previous) if (incremental and previous is not None) else {}
         if incremental and previous is None:
             reason = reason or "no current index"
@@ -81,8 +84,12 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
         staging = root / f".tmp-{version}"
         staging.mkdir()
         try:
-            files = _write_version(staging, answers, passages, passage_vectors, questions, question_vectors,
-                                   embedder.dimension)
+            _write_jsonl(staging / ANSWERS_FILE, (a.to_dict() for a in answers))
+            _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
+            store_files, store_summary = write_stores(
+                staging, version, answers, passages, passage_vectors, questions, question_vectors,
+                embedder.dimension, backend=backend, previous=previous if (incremental and reason is None) else None)
+            files = [ANSWERS_FILE, PASSAGES_FILE, *store_files]
             manifest = Manifest(
                 version=version, model=model_name, dimension=embedder.dimension, normalized=embedder.normalized,
                 corpus_sha256=corpus.source_sha256, answers=len(answers), questions=len(questions),
@@ -90,8 +97,9 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
                 built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 build_seconds=round(time.perf_counter() - started, 3),
                 files={name: sha256_of(staging / name) for name in files},
-                settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers]},
-                backend=embedder.backend,
+                settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers],
+                          "vector_store": store_summary},
+                embedding_backend=embedder.backend,
             )
             manifest.write(staging)
             final = root / version
@@ -100,7 +108,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
             shutil.rmtree(staging, ignore_errors=True)
             raise
         switch_current(index_dir, final)
-        prune_versions(index_dir, keep_versions)
+        prune_versions_and_collections(index_dir, keep_versions, backend)
 
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
@@ -108,20 +116,21 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
                        reason if incremental else None)
 
 
-def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int, backend: str
+def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
+                        backend: BackendConfig | None = None, *, embedding_backend: str = "torch"
                         ) -> tuple[LoadedIndex | None, str | None]:
     """The current version, and why its vectors cannot be reused (None when they can)."""
     if not list_versions(index_dir) and not (index_dir / "current").exists():
         return None, "no current index"
     try:
-        previous = load_index(index_dir)
+        previous = load_index(index_dir, backend=backend)
     except IndexFormatError as error:
         return None, f"current index unreadable ({error})"
     manifest = previous.manifest
     if manifest.model != model_name or manifest.dimension != dimension:
         return previous, f"model changed ({manifest.model} -> {model_name}): full rebuild"
-    if manifest.backend != backend:  # int8 and fp32 vectors are close but not equal: never mix them in one index
-        return previous, f"embedding backend changed ({manifest.backend} -> {backend}): full rebuild"
+    if manifest.embedding_backend != embedding_backend:  # int8 and fp32 vectors are close, not equal: never mix
+        return previous, f"embedding backend changed ({manifest.embedding_backend} -> {embedding_backend}): full rebuild"
     if manifest.passage_tokens != passage_tokens:
         return previous, f"passage size changed ({manifest.passage_tokens} -> {passage_tokens}): full rebuild"
     return previous, None
@@ -136,23 +145,6 @@ def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache
         cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
     return vectors.astype(np.float32), len(missing)
-
-
-def _write_version(directory: Path, answers: list[Answer], passages: list[Passage], passage_vectors: np.ndarray,
-                   questions, question_vectors: np.ndarray, dimension: int) -> list[str]:
-    _write_jsonl(directory / ANSWERS_FILE, (a.to_dict() for a in answers))
-    _write_jsonl(directory / PASSAGES_FILE, (asdict(p) for p in passages))
-    topics_of = {a.answer_id: a.topics for a in answers}
-    passage_store = FaissStore(dimension)
-    passage_store.add(np.array([p.passage_id for p in passages], dtype=np.int64), passage_vectors,
-                      [topics_of[p.answer_id] for p in passages])
-    question_store = FaissStore(dimension)
-    question_store.add(np.array([q.vector_id for q in questions], dtype=np.int64), question_vectors,
-                       [q.topics for q in questions])
-    files = [ANSWERS_FILE, PASSAGES_FILE]
-    files += passage_store.save(directory, "passages")
-    files += question_store.save(directory, "questions")
-    return files
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -54,7 +54,7 @@ class Manifest:
     settings: dict = field(default_factory=dict)
     # Which runtime and weights made the vectors ("torch", or "onnx:<file>:<sha256 prefix>"); indexes
     # written before this field existed were all built with torch.
-    backend: str = "torch"
+    embedding_backend: str = "torch"
 
     def write(self, directory: Path) -> None:
         _write_json_atomic(directory / MANIFEST, asdict(self))

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.backends import BackendConfig, open_store
 from index.corpus import Answer
 from index.layout import IndexFormatError, Manifest, current_version_dir
 from index.passages import Passage, vector_id
-from index.store import FaissStore, VectorStore
+from index.store import VectorStore
 
 ANSWERS_FILE = "answers.jsonl"
 PASSAGES_FILE = "passages.jsonl"
@@ -89,11 +90,13 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def load_index(index_dir: str | Path, *, expected_model: str | None = None, verify: bool = True) -> LoadedIndex:
+def load_index(index_dir: str | Path, *, expected_model: str | None = None, verify: bool = True,
+               backend: "BackendConfig | None" = None) -> LoadedIndex:
     """Load the current version of `index_dir` (or `index_dir` itself when it is one version).
 
     Raises `IndexFormatError` with a clear message when the index is missing, damaged, incomplete,
-    of another format, or built with another model than `expected_model`.
+    of another format, or built with another model than `expected_model`. `backend` says how to
+    reach Milvus for versions kept there (default: the settings'); FAISS versions need nothing.
     """
     directory = current_version_dir(Path(index_dir))
     manifest = Manifest.read(directory)
@@ -105,8 +108,12 @@ def load_index(index_dir: str | Path, *, expected_model: str | None = None, veri
     try:
         answers = [Answer.from_dict(row) for row in read_jsonl(directory / ANSWERS_FILE)]
         passages = [Passage(**row) for row in read_jsonl(directory / PASSAGES_FILE)]
-        question_store = FaissStore.load(directory, "questions")
-        passage_store = FaissStore.load(directory, "passages")
+        questions = questions_of(answers)
+        # Milvus collections are shared and updated in place: a version serves only the ids it knows.
+        question_store = open_store(directory, "questions", known_ids=[q.vector_id for q in questions],
+                                    backend=backend)
+        passage_store = open_store(directory, "passages", known_ids=[p.passage_id for p in passages],
+                                   backend=backend)
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise IndexFormatError(f"{directory}: cannot read index files ({error})") from error
     for name, store in (("questions", question_store), ("passages", passage_store)):
@@ -115,7 +122,6 @@ def load_index(index_dir: str | Path, *, expected_model: str | None = None, veri
                                    f"manifest says {manifest.dimension}")
     if len(answers) != manifest.answers or len(passages) != manifest.passages or len(passage_store) != len(passages):
         raise IndexFormatError(f"{directory}: counts disagree with the manifest; the index is incomplete")
-    questions = questions_of(answers)
     if len(question_store) != len(questions):
         raise IndexFormatError(f"{directory}: question store holds {len(question_store)} vectors for "
                                f"{len(questions)} questions")

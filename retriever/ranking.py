@@ -26,6 +26,7 @@ from retriever.fusion import max_normalize, reciprocal_rank_fusion, weighted_sum
 from retriever.lexical import LexicalIndex
 
 SIGNALS = ("question_dense", "answer_dense", "question_lexical", "answer_lexical", "prior")
+FUSIONS = ("weighted", "rrf")
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,22 @@ class RankingConfig:
     passage_candidates: int = 400
     lexical_candidates: int = 50
 
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if any(getattr(self, name) < 0 for name in SIGNALS):
+            raise ValueError("signal weights must not be negative (0 switches a signal off)")
+        if not any(getattr(self, name) for name in SIGNALS[:4]):
+            raise ValueError("at least one relevance signal (dense or lexical) must have a positive weight")
+
     def weights(self) -> list[float]:
         return [getattr(self, name) for name in SIGNALS]
+
+    def describe(self) -> str:
+        """A one-line summary for reports: the weights that are on, then the other choices."""
+        on = " ".join(f"{name}={getattr(self, name):g}" for name in SIGNALS if getattr(self, name))
+        return (f"{on}; fusion={self.fusion}; group_by_question={self.group_by_question}; candidates "
+                f"q{self.question_candidates}/p{self.passage_candidates}/lex{self.lexical_candidates}")
 
 
 @dataclass
@@ -78,32 +93,27 @@ class Ranker:
         self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
         self.topic_sets = [set(a.topics) for a in self.answers]
 
-    def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None) -> Ranking:
-        """Return the top `k` answers for `query` (whose embedding is `query_vector`)."""
+    def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None,
+             demote_flags: Sequence[str] = ()) -> Ranking:
+        """Return the top `k` answers for `query` (whose embedding is `query_vector`).
+
+        Answers carrying any of `demote_flags` (index-time tags) go after every other candidate:
+        for a crisis query, answers that mention methods or doses leave the top results.
+        """
         cfg = self.config
         topics = list(topics or [])
         started = time.perf_counter()
-        q_scores, q_ids = self.index.question_store.search(query_vector, cfg.question_candidates, topics)
-        p_scores, p_ids = self.index.passage_store.search(query_vector, cfg.passage_candidates, topics)
+        question_dense, question_vids = self._question_dense(query_vector, topics)
+        answer_dense, retrieved = self._answer_dense(query_vector, topics)
         vector_search_ms = (time.perf_counter() - started) * 1000
 
-        question_dense = _floor_filled(len(self.index.questions), q_scores[0], q_ids[0],
-                                       lambda vid: self.question_position[self.index.question_by_vector[vid].question_id])
-        answer_dense = np.full(len(self.answers), np.nan)
-        for score, vid in zip(p_scores[0], p_ids[0]):
-            if vid < 0:
-                continue
-            pos = self.position[self.index.passage_by_vector[int(vid)].answer_id]
-            if np.isnan(answer_dense[pos]) or score > answer_dense[pos]:
-                answer_dense[pos] = score
-        retrieved = ~np.isnan(answer_dense)
-        answer_dense[~retrieved] = float(np.nanmin(answer_dense)) if retrieved.any() else 0.0
-
         allowed = self._allowed(topics)
-        question_lexical = max_normalize(self.question_lexical.scores(query) * allowed[1])
-        answer_lexical = max_normalize(self.answer_lexical.scores(query) * allowed[0])
+        question_lexical = (max_normalize(self.question_lexical.scores(query) * allowed[1])
+                            if cfg.question_lexical else np.zeros(len(self.index.questions)))
+        answer_lexical = (max_normalize(self.answer_lexical.scores(query) * allowed[0])
+                          if cfg.answer_lexical else np.zeros(len(self.answers)))
 
-        candidates = self._candidates(q_ids[0], retrieved, question_lexical, answer_lexical, allowed[0])
+        candidates = self._candidates(question_vids, retrieved, question_lexical, answer_lexical, allowed[0])
         signals = [
             question_dense[self.answer_question[candidates]],
             answer_dense[candidates],
@@ -116,6 +126,8 @@ class Ranker:
         else:
             fused = weighted_sum(signals, cfg.weights())
         order = self._order(candidates, fused)
+        if demote_flags:
+            order = self._demote(candidates, order, set(demote_flags))
         results = []
         seen_texts: set[str] = set()
         for i in order:
@@ -130,6 +142,33 @@ class Ranker:
                 break
         self._highlight(results, query_vector)
         return Ranking(results, len(candidates), {"vector_search": vector_search_ms})
+
+    def _question_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine to every question (unretrieved ones get the lowest retrieved score), and the hits."""
+        size = len(self.index.questions)
+        if not self.config.question_dense:
+            return np.zeros(size), np.zeros(0, dtype=np.int64)
+        scores, vids = self.index.question_store.search(query_vector, self.config.question_candidates, topics)
+        filled = _floor_filled(size, scores[0], vids[0],
+                               lambda vid: self.question_position[self.index.question_by_vector[vid].question_id])
+        return filled, vids[0]
+
+    def _answer_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Best passage cosine per answer (floor-filled like questions) and a mask of answers retrieved."""
+        size = len(self.answers)
+        if not self.config.answer_dense:
+            return np.zeros(size), np.zeros(size, dtype=bool)
+        scores, vids = self.index.passage_store.search(query_vector, self.config.passage_candidates, topics)
+        answer_dense = np.full(size, np.nan)
+        for score, vid in zip(scores[0], vids[0]):
+            if vid < 0:
+                continue
+            pos = self.position[self.index.passage_by_vector[int(vid)].answer_id]
+            if np.isnan(answer_dense[pos]) or score > answer_dense[pos]:
+                answer_dense[pos] = score
+        retrieved = ~np.isnan(answer_dense)
+        answer_dense[~retrieved] = float(np.nanmin(answer_dense)) if retrieved.any() else 0.0
+        return answer_dense, retrieved
 
     def _allowed(self, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """0/1 masks over answers and questions for a topic filter (all ones without one)."""
@@ -163,6 +202,11 @@ class Ranker:
         for i in by_score:
             groups.setdefault(int(self.answer_question[candidates[i]]), []).append(i)
         return [i for members in groups.values() for i in members]
+
+    def _demote(self, candidates: np.ndarray, order: list[int], flags: set[str]) -> list[int]:
+        """Stable partition: untagged answers first, in their order; tagged ones after, in theirs."""
+        tagged = [not flags.isdisjoint(self.answers[candidates[i]].flags) for i in order]
+        return [i for i, t in zip(order, tagged) if not t] + [i for i, t in zip(order, tagged) if t]
 
     def _highlight(self, results: list[RankedAnswer], query_vector: np.ndarray) -> None:
         """Attach to each result the passage of its answer closest to the worry."""

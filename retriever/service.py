@@ -19,8 +19,13 @@ from index.embedder import Embedder, open_embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
 from index.onnx_embedder import OnnxEmbedder
+from index.safety_tags import LETHAL_MEANS
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
+from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
+
+# Index tags moved out of the top results when a query is flagged as a crisis (safe messaging).
+DEMOTED_IN_CRISIS = (LETHAL_MEANS,)
 
 log = logging.getLogger("counsel_search")
 
@@ -39,11 +44,21 @@ class QueryLimits:
     max_k: int = 50
 
 
+@dataclass(frozen=True)
+class QuerySpec:
+    """One query of a batch, as sent; validated by the service like a single search."""
+
+    query: str
+    k: int = 10
+    topics: Sequence[str] | None = None
+
+
 @dataclass
 class SearchOutcome:
     query: str
     ranking: Ranking
     took_ms: float
+    safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -59,25 +74,29 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedd
     if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
         raise IndexFormatError(f"index {index.path} was built with {manifest.model!r}, "
                                f"the service runs {embedder.name!r}")
-    if manifest.backend != embedder.backend:
+    if manifest.embedding_backend != embedder.backend:
         log.warning("index %s was embedded by backend %s, queries by %s (same model: compatible; rebuild the "
-                    "index with this backend for identical vectors)", index.path, manifest.backend, embedder.backend)
+                    "index with this backend for identical vectors)", index.path, manifest.embedding_backend,
+                    embedder.backend)
 
 
 class SearchService:
     def __init__(self, embedder: Embedder | OnnxEmbedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
-                 limits: QueryLimits = QueryLimits(), query_cache_size: int = 0, ranker: Ranker | None = None):
+                 limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
+                 query_cache_size: int = 0, ranker: Ranker | None = None):
         check_vectors_compatible(index, embedder)
         self.embedder = embedder
         self.config = config
         self.limits = limits
         self.query_cache = QueryVectorCache(query_cache_size)
         self.ranker = ranker if ranker is not None and ranker.index is index else Ranker(index, config)
+        # Crisis prototypes are embedded once, here, with the same model as the queries.
+        self.safety = safety or SafetyCheck.build(self.embedder.encode)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits(), *, backend: str = "onnx", onnx_file: str | Path | None = None,
-             threads: int = 0, query_cache_size: int = 0) -> "SearchService":
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "onnx",
+             onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0) -> "SearchService":
         """Load the model (run by `backend`) and the current index (checked to be built with that model).
 
         The model loads on a second thread while the index and its ranker (BM25) load on this one:
@@ -91,7 +110,8 @@ class SearchService:
                 ranker = Ranker(index, config)
             finally:
                 embedder = loading.result()  # waits for the model (and raises its error) either way
-        return cls(embedder, index, config, limits, query_cache_size, ranker=ranker)
+        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources),
+                   query_cache_size=query_cache_size, ranker=ranker)
 
     @property
     def index(self) -> LoadedIndex:
@@ -135,9 +155,32 @@ class SearchService:
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
-        ranking = ranker.rank(query, query_vector, k, topics)
+        safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
+        checked = time.perf_counter()
+        ranking = ranker.rank(query, query_vector, k, topics, DEMOTED_IN_CRISIS if safety.crisis else ())
         done = time.perf_counter()
         vector_search = ranking.timings_ms.get("vector_search", 0.0)
-        timings = {"encode": (encoded - started) * 1000, "vector_search": vector_search,
-                   "rank": (done - encoded) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, timings)
+        timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
+                   "vector_search": vector_search,
+                   "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings)
+
+    def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
+        """Search several queries, encoded in ONE model call; each gets its outcome or its own error.
+
+        One bad query (empty, too long, unknown topic) must not cost the others their answers, so
+        errors are returned in its place rather than raised. Batching the encoder is where the time
+        goes: the ranking after it is per query, exactly as `search` does it.
+        """
+        outcomes: list[SearchOutcome | QueryError | None] = [None] * len(specs)
+        valid: list[tuple[int, str]] = []
+        for position, spec in enumerate(specs):
+            try:
+                valid.append((position, self.validate(spec.query, spec.k, spec.topics)))
+            except QueryError as error:
+                outcomes[position] = error
+        vectors = self.encode([query for _, query in valid]) if valid else None
+        for row, (position, query) in enumerate(valid):
+            spec = specs[position]
+            outcomes[position] = self.search(query, spec.k, spec.topics, query_vector=vectors[row])
+        return outcomes  # type: ignore[return-value]  # every slot is filled above

@@ -21,6 +21,7 @@ from index.corpus import CorpusError, load_corpus
 from index.embedder import BACKENDS, ModelError, open_embedder
 from index.fetch import FetchError, fetch_counselchat
 from index.layout import BuildLockedError
+from index.safety_tags import tag_lethal_means
 from settings import Settings
 
 
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def default_taggers():
-    """Answer taggers run at index time (none yet)."""
-    return ()
+    """Answer taggers run at index time: `lethal_means` marks answers the ranker demotes for crisis queries."""
+    return (tag_lethal_means,)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -86,6 +87,38 @@ def start_server(index_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str
     process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py")], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(url: str | None, index_dir: Path, log_path: Path):
+    """Yield the base URL of a ready server: `url` as given, or scripts/serve.py on `index_dir`,
+    started here (its output in `log_path`) and stopped on the way out."""
+    if url:
+        wait_ready(url.rstrip("/"), None)
+        yield url.rstrip("/")
+        return
+    process, base = start_server(index_dir, log_path)
+    try:
+        wait_ready(base, process)
+        yield base
+    finally:
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)  # no drain: stop now
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def read_worries(path: Path | None) -> list[str]:
+    """Worries from `path` (one per line, first tab-separated column), else the built-in list."""
+    if path is None:
+        return WORRIES
+    worries = [line.split("\t")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [w for w in worries if w] or WORRIES
 
 
 def wait_ready(base: str, process: subprocess.Popen | None, seconds: float = 180) -> None:
@@ -179,29 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.seconds <= 600 or not 0 < args.concurrency <= 256 or args.max_requests < 1:
         parser.error("--seconds must be in (0, 600], --concurrency in 1..256, --max-requests >= 1")
-    worries = WORRIES
-    if args.queries:
-        worries = [line.split("\t")[0].strip() for line in args.queries.read_text(encoding="utf-8").splitlines()]
-        worries = [w for w in worries if w] or WORRIES
+    worries = read_worries(args.queries)
 
-    process = None
+    if args.url and not is_loopback(args.url):
+        parser.error(f"{args.url} is not a loopback address; this script only loads this machine")
     log_path = Path(tempfile.gettempdir()) / f"load_test_server_{os.getpid()}.log"
-    if args.url:
-        if not is_loopback(args.url):
-            parser.error(f"{args.url} is not a loopback address; this script only loads this machine")
-        base = args.url.rstrip("/")
-    else:
-        process, base = start_server(args.index_dir, log_path)
-    try:
-        wait_ready(base, process)
+    with serving(args.url, args.index_dir, log_path) as base:
         report = asyncio.run(run_load(base, worries, args.seconds, args.concurrency, args.max_requests, args.seed))
-    finally:
-        if process is not None:
-            process.send_signal(signal.SIGINT)  # no drain: stop now
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
     if args.json:
         print(json.dumps(report))
     else:
@@ -213,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"latency ms  p50 {latency['p50']}  p90 {latency['p90']}  p95 {latency['p95']}  "
               f"p99 {latency['p99']}  max {latency['max']}")
         print(f"server mean stage ms {report['server_stage_mean_ms']}")
-        if process is not None:
+        if not args.url:
             print(f"server log: {log_path}")
     return 1 if report["errors"] or not report["ok"] else 0
 

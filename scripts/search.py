@@ -15,8 +15,22 @@ import _bootstrap  # noqa: F401
 from index.embedder import BACKENDS, ModelError
 from index.layout import IndexFormatError
 from retriever.ranking import RankedAnswer
+from retriever.safety import SafetyConfigError, SafetyVerdict, load_resources
 from retriever.service import QueryError, QueryLimits, SearchService
 from settings import Settings
+
+
+def format_help(verdict: SafetyVerdict, width: int = 100) -> str:
+    """The help block printed before any result when a query is flagged (or the check failed)."""
+    lines = ["=" * width,
+             "If you are thinking about harming yourself, or you are in danger, please reach out now:"]
+    for resource in verdict.resources:
+        lines.append(f"  * {resource.name}: {resource.contact}" + (f"  ({resource.url})" if resource.url else ""))
+    if verdict.error:
+        lines.append(f"  (note: {verdict.error})")
+    lines.append("You deserve support; talking to someone can help.")
+    lines.append("=" * width)
+    return "\n".join(lines)
 
 
 def format_result(rank: int, result: RankedAnswer, width: int = 100) -> str:
@@ -43,25 +57,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         service = SearchService.open(args.index_dir, args.model,
                                      limits=QueryLimits(settings.max_query_chars, settings.max_k),
+                                     resources=load_resources(settings.safety_region, settings.safety_resources_file),
                                      backend=args.backend, onnx_file=settings.onnx_file,
                                      threads=settings.embedding_threads)
         outcome = service.search(args.query, args.k, args.topic)
-    except (IndexFormatError, ModelError, QueryError) as error:
+    except (IndexFormatError, ModelError, QueryError, SafetyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:
-        from api.convert import search_result
-        from api.models import SearchResponse
+        from api.convert import search_response
 
-        response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                                  took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
+        response = search_response(outcome, service.index.manifest.version)
         print(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return 0
+    if outcome.safety.crisis:
+        print(format_help(outcome.safety), end="\n\n")
     for rank, result in enumerate(outcome.ranking.results, start=1):
         print(format_result(rank, result), end="\n\n")
     if not outcome.ranking.results:
         print("No answers found.")
     print(f"({len(outcome.ranking.results)} answers in {outcome.took_ms:.0f} ms)")
+    print(outcome.safety.notice)
     return 0
 
 

@@ -25,7 +25,7 @@ DEV_CRISIS = SHARED / "eval" / "dev_crisis.tsv"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server"}
+FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server", "milvus": "milvus"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -138,10 +138,45 @@ def small_service(small_index_dir, embedder):
 
 
 @pytest.fixture(scope="session")
+def corpus_csv_writer():
+    """`write(path, [(qid, slug, title, text, topic, therapist, answer, upvotes), ...])` -> a CSV corpus path."""
+    return lambda path, rows: write_csv(path, [_row(*row) for row in rows])
+
+
+@pytest.fixture(scope="session")
+def dev_crisis_tsv() -> Path:
+    if not DEV_CRISIS.is_file():
+        pytest.skip(f"crisis eval set not found at {DEV_CRISIS} (needs ../shared/eval)")
+    return DEV_CRISIS
+
+
+@pytest.fixture(scope="session")
 def real_csv() -> Path:
     if not REAL_CSV.is_file():
         pytest.skip(f"real corpus not found at {REAL_CSV} (needs ../shared/data/counselchat)")
     return REAL_CSV
+
+
+@pytest.fixture(scope="session")
+def milvus_lite_engine() -> None:
+    """Skip unless pymilvus and milvus-lite 2.x (the real Milvus C++ engine in a file) are installed."""
+    from importlib import metadata
+
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip install -e '.[milvus]'")
+    try:
+        version = metadata.version("milvus-lite")
+    except metadata.PackageNotFoundError:
+        pytest.skip("milvus-lite is not installed: pip install -e '.[milvus]'")
+    if not version.startswith("2."):
+        pytest.skip(f"milvus-lite {version} is a pure-Python stand-in, not the Milvus engine; install 2.5.1")
+
+
+@pytest.fixture(scope="session")
+def dev_queries_file() -> Path:
+    """The dev set of worries and their relevant question keys (skipped where absent)."""
+    if not DEV_QUERIES.is_file():
+        pytest.skip(f"dev set not found at {DEV_QUERIES} (needs ../shared/eval)")
+    return DEV_QUERIES
 
 
 @pytest.fixture(scope="session")

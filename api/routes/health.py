@@ -6,8 +6,9 @@ from fastapi.responses import JSONResponse
 
 from api.convert import index_info
 from api.deps import get_state
-from api.models import Health, Readiness
+from api.models import Health, Readiness, VectorStoreState
 from api.state import AppState
+from index.backends import store_state
 
 router = APIRouter(tags=["health"])
 
@@ -21,11 +22,20 @@ def healthz() -> Health:
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(state: AppState = Depends(get_state)):
     """200 once the model and index are loaded; 503 while loading, after a failed load, or while
-    draining for shutdown (so a load balancer stops sending traffic before the server stops)."""
+    draining for shutdown (so a load balancer stops sending traffic before the server stops), and
+    while a shared vector engine (Milvus) does not answer. Reports each store's entity counts."""
     if state.draining:
         body = Readiness(status="draining", detail="shutting down; requests in flight are being finished")
         return JSONResponse(status_code=503, content=body.model_dump())
     if state.service is None:
         body = Readiness(status=state.status, detail=state.detail)
         return JSONResponse(status_code=503, content=body.model_dump())
-    return Readiness(status="ready", index=index_info(state.service.index.manifest))
+    index = state.service.index
+    try:
+        stores = {name: VectorStoreState(**store_state(store))
+                  for name, store in (("questions", index.question_store), ("passages", index.passage_store))}
+    except Exception as error:  # a shared engine (Milvus) that stopped answering: not ready to search
+        body = Readiness(status="unavailable", detail=f"vector store unreachable: {error}",
+                         index=index_info(index.manifest))
+        return JSONResponse(status_code=503, content=body.model_dump())
+    return Readiness(status="ready", index=index_info(index.manifest), vector_stores=stores)

@@ -4,44 +4,56 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from typing import Annotated
+from typing import Annotated, Callable, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from api.convert import search_result
+from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
 from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
 from api.state import AppState
-from retriever.service import QueryError, SearchService
+from retriever.service import QueryError, SearchOutcome, SearchService
 
+T = TypeVar("T")
 router = APIRouter(prefix="/v1", tags=["search"])
 ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
           504: {"model": ErrorResponse, "description": "The search took longer than SEARCH_TIMEOUT_S."}}
 
 
-async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
-                     topics: list[str] | None) -> SearchResponse:
-    """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
-    note_query(http, query)
+async def on_search_threads(state: AppState, work: Callable[..., T], *args) -> T:
+    """Run CPU-bound search work on the search threads, within the timeout; errors become 422/504.
+
+    Every route that encodes or ranks goes through here (single, batch, context), so they share
+    one thread pool, one timeout and one mapping of `QueryError` to a 422.
+    """
     timeout = state.settings.search_timeout_s
     try:
-        in_context = functools.partial(contextvars.copy_context().run, service.search, query, k, topics)  # keeps the request id
+        in_context = functools.partial(contextvars.copy_context().run, work, *args)  # keeps the request id
         running = asyncio.get_running_loop().run_in_executor(state.search_pool, in_context)
-        outcome = await asyncio.wait_for(running, timeout)  # the wait for a free search thread counts too
+        return await asyncio.wait_for(running, timeout)  # the wait for a free search thread counts too
     except QueryError as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
     except asyncio.TimeoutError:
         state.metrics.record_search_timeout()
         raise HTTPException(status_code=504, detail=f"the search took longer than {timeout:g} s; please try again",
                             headers={"Retry-After": "1"}) from None
+
+
+async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
+                     topics: list[str] | None) -> SearchResponse:
+    """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
+    note_query(http, query)
+    outcome = await on_search_threads(state, service.search, query, k, topics)
+    observe(state, outcome)
+    return search_response(outcome, service.index.manifest.version)
+
+
+def observe(state: AppState, outcome: SearchOutcome) -> None:
+    """Count one search in the metrics: its stage timings, and whether it was flagged as a crisis."""
     state.metrics.observe_search_stages(outcome.timings_ms)
-    response = SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
-                              took_ms=round(outcome.took_ms, 2), index_version=service.index.manifest.version)
-    safety = getattr(response, "safety", None)  # added by the safety work (issue 4); counted once it exists
-    if safety is not None and safety.crisis:
+    if outcome.safety.crisis:
         state.metrics.record_crisis_flag()
-    return response
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS)

@@ -124,12 +124,19 @@
   function clearMessages() {
     errorBox.hidden = true;
     errorBox.replaceChildren();
+    input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", "q-hint");
   }
 
-  function showError(text) {
+  /* An error about what was typed is tied to the box, so a screen reader reads it with the box. */
+  function showError(text, aboutTheQuery = false) {
     statusLine.textContent = "";
     errorBox.replaceChildren(node("p", null, text));
     errorBox.hidden = false;
+    if (aboutTheQuery) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "q-hint error");
+    }
   }
 
   function hideResults() {
@@ -178,25 +185,33 @@
     return true;
   }
 
+  /* "Call or text 988", "Call 911", "988": the number becomes a tel: link, the words stay as they are. */
+  function contactLine(text, href) {
+    const line = node("span", "resource-contact");
+    const host = href ? new URL(href).hostname.replace(/^www\./, "") : "";
+    if (href && text.toLowerCase() === host) {
+      line.append(externalLink(href, text));
+      return line;
+    }
+    const number = text.match(/\+?\d[\d\s().-]*\d|\d/);
+    if (number && (/\bcall\b/i.test(text) || text.trim() === number[0])) {
+      const call = node("a", null, number[0]);
+      call.href = `tel:${number[0].replace(/[^0-9+]/g, "")}`;
+      line.append(text.slice(0, number.index), call, text.slice(number.index + number[0].length));
+    } else {
+      line.textContent = text;
+    }
+    return line;
+  }
+
   function renderResource(resource) {
     const item = node("li", "resource");
     item.append(node("span", "resource-name", resource.name || "Support line"));
-    if (resource.contact) {
-      const contact = node("span", "resource-contact");
-      const text = String(resource.contact);
-      const digits = text.replace(/[^0-9]/g, "");
-      if (/^[0-9+\-\s().]+$/.test(text) && digits.length >= 3) {
-        const call = node("a", null, text);
-        call.href = `tel:${text.replace(/[^0-9+]/g, "")}`;
-        contact.append(call);
-      } else {
-        contact.textContent = text;
-      }
-      item.append(contact);
-    }
-    if (resource.description) item.append(node("span", "resource-description", resource.description));
     const href = safeHttpUrl(resource.url);
-    if (href) {
+    const contact = typeof resource.contact === "string" ? resource.contact.trim() : "";
+    if (contact) item.append(contactLine(contact, href));
+    if (resource.description) item.append(node("span", "resource-description", resource.description));
+    if (href && !item.querySelector(`a[href="${CSS.escape(href)}"]`)) {
       const line = node("span", "resource-link");
       line.append(externalLink(href, new URL(href).hostname.replace(/^www\./, "")));
       item.append(line);
@@ -208,6 +223,13 @@
     const text = typeof value === "string" ? value.trim() : "";
     element.textContent = text;
     element.hidden = !text;
+  }
+
+  /* Help lines must be seen without scrolling (on a phone they start below the fold): scroll them
+     up to the top if they would otherwise begin in the lower part of the screen. Focus stays put. */
+  function bringIntoView(element) {
+    const top = element.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.6) element.scrollIntoView({ block: "start" });
   }
 
   // ---------- one result ----------
@@ -339,6 +361,7 @@
     statusLine.textContent = crisis ? `Support contacts are shown above the answers. ${count}` : count;
     document.title = "Answers: counsel-search";
 
+    if (crisis && previousCount === undefined) bringIntoView(safetyBox);
     if (previousCount !== undefined && results.length > previousCount) {
       const link = list.children[previousCount].querySelector("h3 a, h3");
       if (link) {
@@ -384,7 +407,7 @@
     }
     hideResults();
     const detail = body && typeof body.detail === "string" ? body.detail : "";
-    showError(errorText(status === 200 ? 500 : status, detail, state));
+    showError(errorText(status === 200 ? 500 : status, detail, state), status === 422 || status === 400);
   }
 
   function showState(state) {
@@ -407,7 +430,7 @@
     const state = { q: input.value, topic: topicSelect.value };
     if (!state.q.trim()) {
       hideResults();
-      showError("Please type a few words about what is on your mind, then press Search.");
+      showError("Please type a few words about what is on your mind, then press Search.", true);
       input.focus();
       return;
     }

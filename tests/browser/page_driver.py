@@ -63,3 +63,21 @@ def screenshot(driver, path: Path, width: int) -> Path:
     time.sleep(0.1)
     driver.save_screenshot(str(path))
     return path
+
+
+# WCAG 2.x relative luminance and contrast of the computed colours, against the first opaque background up the tree.
+CONTRAST_JS = """
+function rgb(c) { const m = c.match(/[0-9.]+/g).map(Number); return m.length > 3 ? m : m.concat([1]); }
+function lum([r, g, b]) { return [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0); }
+function background(e) { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c[3] > 0.5) return c; }
+  return [255, 255, 255, 1]; }
+return Array.from(document.querySelectorAll(arguments[0])).filter(e => e.offsetParent !== null && e.textContent.trim()).map(e => {
+  const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+  return [e.tagName + '.' + e.className, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+"""
+
+
+def contrast_ratios(driver, selectors: str) -> list[tuple[str, float]]:
+    """(element, WCAG contrast ratio) for every visible element with text matching `selectors`."""
+    return [tuple(pair) for pair in driver.execute_script(CONTRAST_JS, selectors)]

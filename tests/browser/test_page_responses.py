@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 
-from page_driver import (PHONE, active_id, open_page, result_titles, screenshot, visible, wait_results, wait_until,
+from page_driver import (PHONE, active_id, contrast_ratios, open_page, result_titles, screenshot, visible, wait_results, wait_until,
                          wait_visible)
 
 FILLER = "This sentence is only here to make the answer long enough to be folded. "
@@ -27,9 +27,11 @@ def response(results: list[dict], **fields) -> dict:
 
 
 CRISIS = {"crisis": True, "categories": ["self_harm"], "error": None, "resources": [
-    {"name": "988 Suicide & Crisis Lifeline", "contact": "988", "url": "https://988lifeline.org",
-     "description": "Call or text, any time, free and confidential."},
+    {"name": "988 Suicide & Crisis Lifeline", "contact": "Call or text 988", "url": "https://988lifeline.org",
+     "description": "Free and confidential, any time."},
     {"name": "Crisis Text Line", "contact": "Text HOME to 741741", "url": None, "description": None},
+    {"name": "Outside the US: find a helpline", "contact": "findahelpline.com", "url": "https://findahelpline.com",
+     "description": None},
 ]}
 
 
@@ -41,16 +43,19 @@ def test_a_crisis_shows_help_lines_above_the_results_and_the_notice_below(browse
 
     banner = wait_visible(browser, "safety")
     assert "988 Suicide & Crisis Lifeline" in banner.text and "Text HOME to 741741" in banner.text
-    assert "Call or text, any time" in banner.text and "emergency" in banner.text
-    call = banner.find_element(By.CSS_SELECTOR, "a[href^='tel:']")
-    assert call.get_attribute("href") == "tel:988"
-    assert banner.find_element(By.CSS_SELECTOR, "a[href^='https:']").get_attribute("href") == "https://988lifeline.org/"
+    assert "Call or text 988" in banner.text and "Free and confidential" in banner.text and "emergency" in banner.text
+    calls = banner.find_elements(By.CSS_SELECTOR, "a[href^='tel:']")
+    assert [(a.get_attribute("href"), a.text) for a in calls] == [("tel:988", "988")], "only a number to call is a tel: link"
+    sites = [(a.get_attribute("href"), a.text) for a in banner.find_elements(By.CSS_SELECTOR, "a[href^='https:']")]
+    assert sites == [("https://988lifeline.org/", "988lifeline.org"), ("https://findahelpline.com/", "findahelpline.com")]
     first_result = browser.find_element(By.CSS_SELECTOR, "#results > li")
     assert banner.location["y"] + banner.size["height"] <= first_result.location["y"]
     assert browser.find_element(By.ID, "notice").text == notice
     last_result = browser.find_elements(By.CSS_SELECTOR, "#results > li")[-1]
     assert browser.find_element(By.ID, "notice").location["y"] > last_result.location["y"]
     assert "Support contacts are shown above" in browser.find_element(By.ID, "status").text
+    low = [(n, r) for n, r in contrast_ratios(browser, "#safety *, #notice") if r < 4.5]
+    assert not low, f"below WCAG AA 4.5:1: {low}"
 
     screenshot(browser, artifacts / "page-crisis-desktop.png", 1280)
     screenshot(browser, artifacts / "page-crisis-phone.png", PHONE[0])
@@ -170,3 +175,13 @@ def test_the_search_box_keeps_focus_after_enter(browser, stub):
     box.send_keys("a worry\n")
     wait_results(browser)
     assert active_id(browser) == "q"
+
+
+def test_on_a_phone_the_help_lines_are_scrolled_into_view(browser, stub):
+    stub.respond(response([result(n) for n in range(3)], safety=CRISIS))
+    browser.set_window_size(PHONE[0], PHONE[1])
+    open_page(browser, f"{stub.url}/?q=a+worry")
+    wait_results(browser)
+    top, height = browser.execute_script(
+        "const r = document.getElementById('safety').getBoundingClientRect(); return [r.top, window.innerHeight]")
+    assert 0 <= top < height / 2, "the crisis banner starts off screen"

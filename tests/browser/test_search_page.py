@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from page_driver import (PHONE, active_id, open_page, result_titles, screenshot, search_box, visible,
+from page_driver import (PHONE, active_id, contrast_ratios, open_page, result_titles, screenshot, search_box, visible,
                          wait_results, wait_until, wait_visible)
 
 
@@ -117,6 +117,8 @@ def test_a_too_long_query_says_so_and_the_box_stops_at_2000_characters(browser, 
     error = wait_visible(browser, "error")
     assert "too long" in error.text and "2,000" in error.text
     assert not visible(browser, "results-section")
+    assert search_box(browser).get_attribute("aria-invalid") == "true"
+    assert "error" in search_box(browser).get_attribute("aria-describedby").split()
 
     open_page(browser, page_url)
     box = search_box(browser)
@@ -136,11 +138,8 @@ def test_an_empty_search_asks_for_words_without_searching(browser, page_url):
 
 def test_keyboard_only_tab_to_the_box_type_enter_and_tab_to_a_result(browser, page_url):
     open_page(browser, page_url)
-    keys = ActionChains(browser)
-    keys.send_keys(Keys.TAB).perform()
-    assert browser.switch_to.active_element.text == "Skip to results"
-    keys.send_keys(Keys.TAB).perform()
-    assert active_id(browser) == "q"
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert active_id(browser) == "q", "the search box is the first stop"
     ActionChains(browser).send_keys("panic when I am in a crowd", Keys.ENTER).perform()
     wait_results(browser)
     assert url_params(browser) == {"q": "panic when I am in a crowd"}
@@ -155,3 +154,31 @@ def test_keyboard_only_tab_to_the_box_type_enter_and_tab_to_a_result(browser, pa
         "const e = document.activeElement, s = getComputedStyle(e);"
         "return [e.matches(':focus-visible'), s.outlineStyle, parseFloat(s.outlineWidth)]")
     assert style[0] and style[1] == "solid" and style[2] >= 2, "keyboard focus is not visible"
+
+
+def test_every_control_shows_its_keyboard_focus(browser, page_url):
+    open_page(browser, f"{page_url}/?q=panic+in+crowds")
+    wait_results(browser)
+    seen = []
+    for _ in range(40):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focus = browser.execute_script(
+            "const e = document.activeElement, s = getComputedStyle(e);"
+            "return e === document.body ? null : [e.tagName + '#' + e.id + ' ' + e.textContent.trim().slice(0, 30),"
+            " s.outlineStyle, parseFloat(s.outlineWidth)]")
+        if focus is None or (seen and focus[0] == seen[0]):
+            break
+        seen.append(focus[0])
+        assert focus[1] != "none" and focus[2] >= 2, f"no visible focus on {focus[0]}"
+    assert any(name.startswith("INPUT#q") for name in seen) and any(name.startswith("A#") for name in seen)
+
+
+def test_text_has_enough_contrast(browser, page_url):
+    open_page(browser, f"{page_url}/?q=crying+in+therapy")
+    wait_results(browser)
+    selectors = ("h1, .intro, label, .hint, #status, button, select, .result h3 a, .result-meta span, .answer, "
+                 ".answer mark, .site-footer p, .site-footer a")
+    ratios = contrast_ratios(browser, selectors)
+    assert len(ratios) > 10
+    low = [(name, round(ratio, 2)) for name, ratio in ratios if ratio < 4.5]
+    assert not low, f"below WCAG AA 4.5:1: {low}"

@@ -70,10 +70,10 @@ def test_the_manifest_records_the_backend_and_a_backend_change_rebuilds_everythi
                                                                                  torch_model):
     corpus = load_corpus(small_csv)
     first = build_index(corpus, torch_model, tmp_path, model_name="all-MiniLM-L6-v2", passage_tokens=32)
-    assert json.loads((current_version_dir(tmp_path) / "manifest.json").read_text())["backend"] == "torch"
+    assert json.loads((current_version_dir(tmp_path) / "manifest.json").read_text())["embedding_backend"] == "torch"
     report = build_index(corpus, onnx, tmp_path, model_name="all-MiniLM-L6-v2", passage_tokens=32, incremental=True)
     manifest = json.loads((current_version_dir(tmp_path) / "manifest.json").read_text())
-    assert manifest["backend"].startswith("onnx:model.onnx:")
+    assert manifest["embedding_backend"].startswith("onnx:model.onnx:")
     assert report.embedded == first.embedded and "embedding backend changed" in report.full_rebuild_reason
     again = build_index(corpus, onnx, tmp_path, model_name="all-MiniLM-L6-v2", passage_tokens=32, incremental=True)
     assert again.embedded == 0 and again.full_rebuild_reason is None

@@ -70,3 +70,13 @@ def test_log_queries_logs_a_hash_and_raw_text_only_when_asked(small_service, sma
     hashed_line, raw_line = access_log()
     assert hashed_line["query_sha256"] == query_fingerprint(WORRY) and "query" not in hashed_line
     assert raw_line["query"] == WORRY
+
+
+def test_crisis_flags_are_counted_without_the_query(small_service, small_index_dir):
+    with make_client(small_service, small_index_dir) as client:
+        calm = client.post("/v1/search", json={"query": WORRY}).json()
+        crisis = client.post("/v1/search", json={"query": "i want to end my life tonight"}).json()
+        text = client.get("/metrics").text
+    assert calm["safety"]["crisis"] is False and crisis["safety"]["crisis"] is True
+    assert "counsel_crisis_flags_total 1.0" in text
+    assert "end my life" not in text

@@ -1,0 +1,266 @@
+"""The curated crisis lexicon: phrases and patterns that signal danger, and the idioms that only look like it.
+
+Why a lexicon as well as embeddings: explicit statements ("I want to kill myself", "I took a bunch of
+pills") must be caught every time, misspelled or not, and a pattern can say exactly why it fired.
+Embeddings (see `prototypes.py`) catch the paraphrases no list foresees.
+
+How a query is read:
+1. `normalize`: lower case, straight apostrophes, one space, common misspellings folded inside the
+   patterns themselves ("kil myself", "suicde", "sucide", "myslef").
+2. Idioms are blanked out first ("this job is killing me", "die of embarrassment", "kill time",
+   "killing it at work", "cut myself some slack", "career suicide"), so they can neither fire a
+   pattern nor count as a negation.
+3. Every crisis pattern is matched. A match is *negated* when, in the same clause, it is directly
+   preceded by a negation ("I'm not suicidal", "I would never hurt myself", "no thoughts of suicide"),
+   allowing only a few filler words between them ("don't want to", "have never been"). Patterns whose
+   meaning *is* a negation ("I don't want to live anymore", "life isn't worth living") are written
+   as crisis patterns and are never negated.
+4. A child word ("my 7 year old", "my teenage son", "my daughter") next to any crisis match adds the
+   `child_at_risk` category.
+
+Negation policy (erring toward help): a negated mention alone does not flag a query, but any other,
+un-negated crisis signal in the same query does ("I'm not suicidal but I have pills saved up").
+Hedges are not negations: "not sure I want to live", "can't stop thinking about killing myself" flag.
+Past tense is not a negation either: "I used to cut myself" flags (relapse risk; help costs nothing).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SUICIDE, SELF_HARM, OVERDOSE, VIOLENCE, CHILD_AT_RISK = "suicide", "self_harm", "overdose", "violence", "child_at_risk"
+CATEGORIES = (SUICIDE, SELF_HARM, OVERDOSE, VIOLENCE, CHILD_AT_RISK)
+
+# Building blocks (spelling-tolerant where people in a hurry misspell).
+SELF = r"(?:my\s?s[ae]l?f|myslef|mysef|mysefl|meself|my\s+own\s+self)"
+THIRD_SELF = r"(?:him\s?self|her\s?self|them\s?sel(?:f|ves))"
+KILL = r"(?:k+i+l+l*|kil)(?:s|ing|in|ed)?"
+SUICIDE_WORD = r"(?:s+u+[i1]?c+[i1]+d+e?\w*|s+u+i+s+i+d+e?\w*|sucide\w*|suicde\w*|suacide\w*|sewer\s?slide|unalive)"
+DIE = r"(?:die|dye|d[iy]e+)"
+WANT = r"(?:want(?:s|ed)?\s+to|wanna|wish(?:ed)?\s+(?:i\s+)?(?:could|to)|would\s+like\s+to|going\s+to|gonna|plan(?:ning|s|ned)?\s+(?:to|on))"
+PILLS = r"(?:pills?|tablets?|meds|medications?|medicine|sleeping\s+pills|painkillers?|tylenol|acetaminophen|paracetamol|ibuprofen|advil|xanax|benzos?|oxy\w*|opioids?|insulin|antidepressants?|prescriptions?)"
+LOTS = r"(?:an?\s+(?:entire\s+|whole\s+)?bottle\s+of|the\s+(?:entire\s+|whole\s+)?bottle\s+of|a\s+bunch\s+of|bunch\s+of|a\s+lot\s+of|lots\s+of|too\s+many|so\s+many|a\s+handful\s+of|handful\s+of|all\s+(?:of\s+)?(?:my|the)|the\s+whole|a\s+whole|whole|an?\s+(?:entire\s+)?bottle\s+of|\d+|twenty|thirty|fifty|extra|double)"
+RELATION = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spouse|dad|father|mom|mum|mother|"
+            r"stepdad|stepfather|stepmom|stepmother|brother|sister|parents?|uncle|aunt|grandpa|grandfather|cousin|"
+            r"roommate|boss|coach|teacher|neighbou?r)\b")
+INTIMATE = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spouse|dad|father|mom|mum|mother|"
+            r"stepdad|stepfather|stepmom|stepmother|parents?)\b")
+PERSON = rf"(?:he|she|they|my\s+(?:\w+\s+){{0,2}}{RELATION})"
+CHILD = (r"(?:\b(?:my|our|his|her|their)\s+(?:\w+\s+){0,2}(?:son|daughter|child|children|kids?|baby|babies|toddler|"
+         r"teen|teenager|boy|girl|stepson|stepdaughter|grandson|granddaughter|niece|nephew|student)\b|"
+         r"\b\d{1,2}[- ]?(?:year|yr)s?[- ]?old|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
+FEAR = r"(?:scared|afraid|terrified|fear|frightened|unsafe|not\s+safe|in\s+danger)"
+
+# Idioms: blanked out before anything else is matched.
+IDIOMS = [
+    r"\bkill(?:ing)?\s+(?:some\s+)?time\b",
+    r"\b(?:is|are|was|were|'s|'re|it's|its|been|keeps?|be)\s+killing\s+me\b(?!\s+(?:with\s+a|if|when))",
+    r"\bkilling\s+(?:it|them|the\s+game)\b",
+    r"\b(?:kill|killing|killed)\s+(?:it|the\s+mood|the\s+vibe|two\s+birds)\b",
+    r"\bkill(?:ing|ed)?\s+(?:my|the)\s+(?:buzz|mood|vibe|appetite|motivation|productivity|battery|phone)\b",
+    r"\bkill(?:ing)?\s+myself\s+(?:laughing|working|trying|to\s+(?:finish|get|make|meet|keep|please|study|pass))",
+    r"\bcould\s+(?:just\s+)?kill\s+myself\s+for\b",
+    r"\b(?:will|would|is\s+going\s+to|gonna|'ll|going\s+to)\s+kill\s+me\s+(?:if|when)\s+(?:she|he|they|i)\s+(?:finds?|found|sees?|hears?|knew|know|learns?)",
+    r"\b(?:die|died|dying|dead)\s+(?:of|from|with)\s+(?:embarrassment|shame|laughter|laughing|boredom|cuteness|curiosity|jealousy|envy)\b",
+    r"\b(?:die|died|dying)\s+laughing\b",
+    r"\bdie\s+(?:a\s+little\s+)?inside\b",
+    r"\bdying\s+(?:to|for)\b",
+    r"\bto\s+die\s+for\b",
+    r"\b(?:career|social|political|commercial|financial|professional)\s+suicide\b",
+    r"\bsuicide\s+(?:squad|doors?|run|sprints?|king|blonde)\b",
+    r"\bcut(?:ting)?\s+(?:myself|me)\s+(?:some\s+)?slack\b",
+    r"\bcut(?:ting)?\s+myself\s+off\b",
+    r"\bcut\s+myself\s+(?:shaving|cooking|chopping|by\s+accident|accidentally|on\s+a\s+(?:paper|can|knife))",
+    r"\bhurt\s+myself\s+(?:playing|at\s+the\s+gym|lifting|working\s+out|running|skiing|in\s+(?:a|the)\s+(?:game|match|fall))",
+    r"\bburn(?:ing|ed|t)?\s+myself\s+out\b",
+    r"\bshoot(?:ing)?\s+myself\s+in\s+the\s+foot\b",
+    r"\boverdos\w*\s+on\s+(?:caffeine|coffee|sugar|chocolate|candy|netflix|tv|television|social\s+media|drama|cuteness|information|carbs)\b",
+    r"\bdead\s+(?:tired|on\s+my\s+feet|end|set|serious|wrong|right)\b",
+    r"\bdrop[- ]dead\b",
+    r"\bbang(?:ing)?\s+my\s+head\s+(?:against|on)\s+(?:a|the)\s+wall\b",
+]
+
+# Crisis patterns by category. Patterns that are negations in form are meant as crisis statements.
+PATTERNS: dict[str, list[str]] = {
+    SUICIDE: [
+        rf"\b{KILL}\s+{SELF}",
+        rf"\b{KILL}\s+{THIRD_SELF}",
+        rf"\b{SUICIDE_WORD}",
+        r"\bkms\b",
+        rf"\bunaliv\w*\s+(?:{SELF}|{THIRD_SELF})",
+        r"\bend(?:ing|ed|s)?\s+(?:my|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b",
+        r"\bend(?:ing)?\s+it\s+all\b",
+        r"\b(?:take|taking|took)\s+(?:my|his|her|their)\s+own\s+li(?:fe|ves)\b",
+        r"\btake\s+my\s+life\b",
+        rf"\b{WANT}\s+(?:just\s+)?{DIE}\b",
+        rf"\b(?:want|wants|wanted|wanting|wish|wishing|ready|deserve)\s+(?:to\s+)?(?:be\s+)?dead\b",
+        rf"\bwish\s+(?:i|he|she)\s+(?:was|were|had)\s+(?:dead|never\s+been\s+born|not\s+born)\b",
+        r"\bwish\s+i\s+(?:didn'?t|did\s+not|could\s+just|could)\s+(?:exist|wake\s+up|disappear|vanish|sleep\s+forever)",
+        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not|no\s+longer)\s+(?:really\s+)?(?:want|wanna|wish)\s+(?:to\s+)?(?:live|be\s+alive|exist|be\s+here|wake\s+up|go\s+on|keep\s+going|keep\s+living|be\s+around)",
+        r"\bnot\s+sure\s+(?:if|whether|that)?\s*i\s+(?:want|wanna)\s+(?:to\s+)?(?:live|be\s+alive|keep\s+living|go\s+on|be\s+here)",
+        r"\b(?:life|living|being\s+alive|my\s+life|it)\s+(?:is|'s|isn'?t|is\s+not|feels|seems)?\s*(?:not|no\s+longer|isn'?t)\s+worth\s+(?:living|it\s+any\s*more)",
+        r"\b(?:isn'?t|is\s+not|not|no\s+longer)\s+worth\s+living\b",
+        r"\bno\s+(?:reason|point|will)\s+(?:to|in|of)\s+(?:live|living|go(?:ing)?\s+on|being\s+alive|existing)\b",
+        r"\b(?:what'?s|whats|what\s+is)\s+the\s+point\s+(?:of|in)\s+(?:living|life|going\s+on|being\s+alive|anything)",
+        r"\bbetter\s+off\s+(?:dead|without\s+me|if\s+i\s+(?:was|were)n'?t\s+(?:here|around|alive))",
+        r"\b(?:disappear|vanish)\s+(?:forever|for\s+good|permanently)\b",
+        r"\b(?:stop|cease|not)\s+(?:to\s+)?exist(?:ing)?\b(?:\s+(?:forever|any\s*more))?",
+        r"\bnot\s+(?:to\s+)?(?:wake|waking)\s+up\b",
+        r"\bnever\s+wake\s+up\b",
+        r"\bcan'?t\s+go\s+on\b(?!\s+(?:a|the|with|vacation|holiday|dates?|trips?))",
+        r"\bcannot\s+go\s+on\b(?!\s+(?:a|the|with|vacation|holiday|dates?|trips?))",
+        r"\bcan'?t\s+(?:do\s+this|take\s+(?:it|this))\s+any\s*more\b",
+        r"\b(?:tired|sick)\s+of\s+(?:living|being\s+alive|life|existing)\b",
+        r"\bdone\s+with\s+(?:life|living|everything|it\s+all)\b",
+        r"\bgive\s+up\s+on\s+(?:life|living)\b",
+        r"\b(?:want|need)\s+(?:it\s+all|everything|the\s+pain|my\s+life)\s+to\s+(?:end|stop|be\s+over)\b",
+        r"\bno\s+way\s+out\b",
+        r"\bhang(?:ing|ed)?\s+(?:my|him|her|them)sel(?:f|ves)\b",
+        r"\bnoose\b",
+        r"\bslit(?:ting)?\s+(?:my|his|her)\s+(?:wrists?|throat)",
+        r"\bshoot(?:ing)?\s+(?:my|him|her)self\b",
+        r"\b(?:gun|pistol)\s+to\s+my\s+head\b",
+        r"\bjump(?:ing|ed)?\s+(?:off|from|in\s+front\s+of)\s+(?:a|the|my)\s+(?:\w+\s+)?(?:bridge|building|roof|cliff|balcony|train|car|bus|truck)",
+        r"\b(?:step|walk|throw\s+myself)\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|bus|car|truck)",
+        r"\bdrive\s+(?:my\s+car\s+)?(?:off\s+(?:a|the)\s+(?:road|cliff|bridge)|into\s+(?:a\s+tree|a\s+wall|traffic))",
+        r"\b(?:suicide|goodbye)\s+(?:note|letter)s?\b",
+        r"\bgiving\s+away\s+(?:all\s+)?my\s+(?:things|stuff|belongings|possessions)\b",
+        r"\b(?:i'?m|i\s+am|im|i\s+feel\s+like)\s+(?:such\s+|just\s+)?a\s+burden\b",
+        r"\bthink(?:ing)?\s+(?:about|of)\s+(?:death|dying|being\s+dead)\s+(?:all\s+the\s+time|a\s+lot|constantly|every\s*day)",
+        r"\b(?:thoughts?|ideas?|urges?)\s+(?:of|about)\s+(?:dying|death|ending\s+it)\b",
+        r"\bdeath\s+wish\b",
+        r"\blast\s+(?:day|night)\s+(?:of\s+my\s+life|alive)\b",
+        r"\b(?:happier|better(?:\s+off)?)\s+if\s+(?:i|he|she|they)\s+(?:was|were|had)\s*(?:n'?t|not|never)\s+(?:been\s+)?(?:born|here|around|alive)",
+        r"\bmy\s+own\s+funeral\b",
+        r"\blook\s+like\s+an\s+accident\b",
+    ],
+    SELF_HARM: [
+        rf"\bself[- ]?(?:harm\w*|injur\w*|mutilat\w*|destruct\w*)",
+        rf"\b(?:cut|cuts|cutting|cutted|carve|carving|carved|burn|burns|burning|burned|burnt|hit|hits|hitting|punch(?:ing)?|scratch(?:ing)?|bite|biting|hurt|hurts|hurting|harm|harms|harming|injure|injuring|punish(?:ing)?|starv\w+)\s+(?:{SELF}|{THIRD_SELF})",
+        r"\b(?:cutting|cut)\s+(?:again|on\s+my|my\s+(?:arms?|wrists?|legs?|thighs?|skin|stomach))",
+        r"\bcutter\b",
+        r"\brazor(?:\s+blades?)?\b",
+        r"\b(?:relapsed?|relapsing)\b.{0,30}\b(?:cutting|self[- ]?harm)",
+        r"\b(?:blade|razor|knife|lighter|scissors)\b.{0,30}\b(?:my|his|her)\s+(?:arms?|wrists?|thighs?|legs?|skin|stomach)\b",
+        r"\bscars?\s+on\s+my\s+(?:arms?|wrists?|legs?|thighs?)",
+    ],
+    OVERDOSE: [
+        r"\b(?:overdos\w*|o\.?d\.?'?d|od'?ing)\b",
+        rf"\b(?:took|take|taken|taking|swallowed|swallow|downed|ate|popped)\s+{LOTS}\s+(?:of\s+)?(?:my\s+)?(?:\w+\s+)?{PILLS}",
+        rf"\b(?:took|taken|swallowed|downed)\s+(?:\w+\s+){{0,3}}{PILLS}\s+(?:to\s+(?:die|end|sleep\s+forever)|so\s+i\s+(?:won'?t|wouldn'?t|don'?t)\s+wake)",
+        rf"\b(?:took|take|taken|taking)\s+too\s+much\s+(?:of\s+)?(?:my\s+)?(?:\w+\s+)?(?:{PILLS}|insulin)",
+        rf"\b{PILLS}\s+(?:\w+\s+){{0,2}}(?:saved|stockpiled|hoarded|collected|stashed|hidden)\b",
+        rf"\b(?:saving|saved|stockpil\w*|hoard\w*|collect\w*|stash\w*)\s+(?:up\s+)?(?:my\s+|some\s+|all\s+(?:my\s+)?)?(?:\w+\s+)?{PILLS}",
+        rf"\bhow\s+(?:many|much)\s+(?:\w+\s+){{0,3}}(?:{PILLS}|insulin|alcohol|bleach)\b.{{0,40}}\b(?:take|kill|die|lethal|fatal|enough|not\s+wake|never\s+wake|overdose)",
+        r"\b(?:lethal|fatal|deadly)\s+(?:dose|amount|dosage|quantity|combination)",
+        r"\b(?:drank|drink|drinking|swallowed)\s+(?:some\s+)?(?:bleach|antifreeze|poison|rat\s+poison)\b",
+        rf"\bpoison(?:ed|ing)?\s+(?:{SELF}|{THIRD_SELF})",
+        rf"\bmix(?:ed|ing)?\s+(?:my\s+)?{PILLS}\s+(?:with|and)\s+(?:alcohol|vodka|wine|booze)",
+    ],
+    VIOLENCE: [
+        rf"\b{PERSON}\s+(?:\w+\s+){{0,3}}(?:hits?|hitting|beats?|beating|beat\s+me|punch(?:es|ed|ing)?|chok(?:es|ed|ing)|strangl\w+|slap(?:s|ped|ping)|kick(?:s|ed|ing)|shov(?:es|ed|ing)|push(?:es|ed)|threw|throws|abus(?:es|ed|ing)|rap(?:es|ed)|molest\w*|grop\w+|touch(?:es|ed)|hurt(?:s|ing)?|threaten(?:s|ed|ing)?|attack(?:s|ed)|stalk(?:s|ed|ing)|forc(?:es|ed))\s+(?:me|us|my)\b",
+        r"\b(?:hits?|beats?|chokes?|choked|strangled|slapped|punched|kicked)\s+me\b",
+        r"\b(?:domestic|physical|sexual|partner|family)\s+(?:violence|abuse|assault)\b",
+        r"\babusive\s+(?:relationship|marriage|husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom|home|ex)\b",
+        r"\b(?:raped|rape|rapist|sexually\s+(?:assaulted|abused)|molested|molesting|molests?)\b",
+        r"\bthreat(?:en|ened|ens|ening)?\s+(?:to\s+)?(?:kill|hurt|harm|shoot|stab|beat)\b",
+        r"\b(?:tried|trying|try|wants|wanted|planning|plans)\s+to\s+(?:kill|strangle|choke|stab|shoot)\s+(?:me|us|my)\b",
+        rf"\b{FEAR}\b.{{0,60}}\b(?:(?:will|'ll|going\s+to|gonna|might|could)\s+(?:kill|hurt|beat|hit)\s+(?:me|us|my))",
+        rf"\b(?:(?:will|'ll|going\s+to|gonna|might)\s+(?:kill|hurt|beat|hit)\s+(?:me|us|my))\b.{{0,60}}\b{FEAR}",
+        rf"\b(?:scared|afraid|terrified|frightened)\s+of\s+(?:him|what\s+(?:he|she)\s+(?:does|will|might|would|could)|my\s+(?:\w+\s+){{0,2}}{INTIMATE})",
+        r"\b(?:scared|afraid|fear|fearing|terrified)\s+for\s+my\s+(?:life|safety)\b",
+        r"\b(?:i'?m|i\s+am|im|we\s+are|we'?re)\s+not\s+safe\s+(?:at\s+home|here|with\s+(?:him|her|them))",
+        r"\b(?:gun|knife|weapon)\s+(?:to|at|on)\s+(?:me|my|us)\b",
+        r"\b(?:won'?t|doesn'?t|does\s+not)\s+let\s+me\s+(?:leave|go\s+out|see\s+(?:my\s+)?(?:friends|family))",
+        r"\blocks?\s+me\s+(?:in|up|out)\b",
+        rf"\b(?:want|wanna|going|urge|urges|thoughts?|think\s+about)\s+(?:to\s+|of\s+|about\s+)?(?:kill|killing|hurt|hurting|stab|stabbing|shoot|shooting)\s+(?:someone|somebody|people|him|her|them|my\s+(?:husband|wife|boyfriend|girlfriend|partner|dad|mom|father|mother|brother|sister|boss|roommate))\b",
+    ],
+    CHILD_AT_RISK: [
+        rf"\b(?:hits?|hitting|beats?|beating|abus(?:es|ed|ing)|molest\w*|touch(?:es|ed|ing)|rap(?:es|ed)|hurt(?:s|ing)?|shak(?:es|ing|e)|shook|neglect(?:s|ed|ing)?|starv(?:es|ed|ing)|chok(?:es|ed|ing))\s+{CHILD}",
+        rf"\b(?:thoughts?|urges?|afraid|scared|fear|worried)\s+(?:of|about|that\s+i(?:'ll|\s+will|\s+might)|i(?:'ll|\s+will|\s+might))\s+(?:\w+\s+)?(?:hurt\w*|harm\w*|kill\w*|drown\w*|smother\w*|shak\w+|hit\w*)\s+{CHILD}",
+        rf"\b(?:want|wanna|going|urge)\s+to\s+(?:hurt|harm|kill|drown|smother|shake|hit)\s+{CHILD}",
+        r"\bchild\s+(?:abuse|neglect|porn\w*|molest\w*)\b",
+        r"\b(?:touch(?:es|ed)?|touching)\s+me\s+(?:inappropriately|down\s+there|in\s+my\s+private|where)",
+        r"\b(?:touches|touched)\s+my\s+private",
+    ],
+}
+
+# A negation directly before a match, with at most a few filler words between them.
+NEGATION = re.compile(
+    r"(?:\bnot|\bnever|\bno\s+longer|\bno|\bnor|\bwithout|"
+    r"\b(?:do|does|did|wo|would|should|is|are|was|were|have|has|had|ai|must)n'?t|\bam\s+not)\s+"
+    r"(?:(?:i|i'?m|am|been|be|being|ever|really|actually|at\s+all|have|had|any|want|wanna|plan|planning|"
+    r"intend|intending|going|gonna|to|feel|feeling|thoughts?|ideas?|plans?|urges?|of|about|on|having|get|"
+    r"getting|would|will|could|do|did|try|trying|thinking|think|considering|consider|myself|a|the)\s+){0,4}$")
+NOT_NEGATION = re.compile(r"(?:not\s+sure|not\s+certain|can'?t\s+stop|couldn'?t\s+stop|won'?t\s+stop|"
+                          r"not\s+able\s+to\s+stop|no\s+one|nobody|not\s+just|not\s+only|no\s+matter|not\s+even\s+sure)"
+                          r"\s+(?:\w+\s+){0,4}$")
+CLAUSE_BREAK = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\bexcept\b|\byet\b")
+NEGATION_WINDOW = 60  # characters looked at before a match, within its clause
+
+_IDIOM = re.compile("|".join(f"(?:{p})" for p in IDIOMS))
+_PATTERNS = {category: [re.compile(p) for p in patterns] for category, patterns in PATTERNS.items()}
+_CHILD = re.compile(CHILD)
+
+
+@dataclass
+class LexiconMatch:
+    """What the lexicon found: categories with an affirmed match, and those only mentioned negated."""
+
+    categories: set[str] = field(default_factory=set)
+    negated: set[str] = field(default_factory=set)
+    idioms: int = 0
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (category, pattern): never the query text
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.categories)
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    return " ".join(text.split())
+
+
+def blank_idioms(text: str) -> tuple[str, int]:
+    """Replace idioms with spaces of the same length (offsets stay valid); return the count too."""
+    count = 0
+
+    def blank(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        return " " * len(match.group(0))
+
+    return _IDIOM.sub(blank, text), count
+
+
+def is_negated(text: str, start: int) -> bool:
+    """True when the clause before `start` ends in a negation ("i'm not", "i would never", "no thoughts of")."""
+    before = text[max(0, start - NEGATION_WINDOW):start]
+    breaks = list(CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end():]
+    before = " ".join(before.split()) + " "
+    if NOT_NEGATION.search(before):
+        return False
+    return NEGATION.search(before) is not None
+
+
+def scan(text: str) -> LexiconMatch:
+    """Match the crisis lexicon against `text` (any case, any length the service accepts)."""
+    normalized = normalize(text)
+    cleaned, idioms = blank_idioms(normalized)
+    result = LexiconMatch(idioms=idioms)
+    for category, patterns in _PATTERNS.items():
+        for pattern in patterns:
+            for match in pattern.finditer(cleaned):
+                if is_negated(cleaned, match.start()):
+                    result.negated.add(category)
+                    continue
+                result.categories.add(category)
+                result.evidence.append((category, pattern.pattern))
+                break
+    if result.categories - {CHILD_AT_RISK} and _CHILD.search(cleaned):
+        result.categories.add(CHILD_AT_RISK)
+    result.negated -= result.categories
+    return result

@@ -1,0 +1,77 @@
+"""Help resources: packaged per region, replaceable by a file, checked at start-up; and the check never fails a search."""
+import json
+
+import numpy as np
+import pytest
+
+from retriever.safety import SafetyCheck, SafetyConfigError, load_resources
+from retriever.safety.resources import available_regions
+
+
+def test_us_resources_carry_the_lifelines_the_issue_names():
+    resources = load_resources("us")
+    contacts = " | ".join(f"{r.name}: {r.contact}" for r in resources.all())
+    for expected in ("988", "HOME to 741741", "1-800-799-7233", "911", "findahelpline.com"):
+        assert expected in contacts
+    assert "not a substitute for professional help" in resources.notice
+
+
+@pytest.mark.parametrize("region", ["us", "gb", "intl"])
+def test_every_packaged_region_loads(region):
+    assert region in available_regions()
+    assert load_resources(region).general()
+
+
+def test_flagged_categories_put_their_specific_resources_first():
+    resources = load_resources("us")
+    violence = resources.for_categories(["violence"])
+    assert violence[0].name == "National Domestic Violence Hotline"
+    assert {r.name for r in resources.general()} <= {r.name for r in violence}
+    assert resources.for_categories([]) == resources.general()
+
+
+def test_an_unknown_region_is_refused_with_the_known_ones():
+    with pytest.raises(SafetyConfigError, match="us"):
+        load_resources("atlantis")
+
+
+def test_a_custom_file_replaces_the_packaged_list(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"region": "nz", "notice": "Public answers from 2020; not professional help.",
+                                "resources": [{"name": "Need to talk?", "contact": "Call or text 1737",
+                                               "url": None, "description": None, "categories": ["*"]}]}))
+    resources = load_resources("us", path)
+    assert resources.region == "nz" and [r.contact for r in resources.all()] == ["Call or text 1737"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "cannot read"),
+    (json.dumps({"notice": "n", "resources": []}), "non-empty 'resources'"),
+    (json.dumps({"notice": "", "resources": [{"name": "a", "contact": "b"}]}), "notice"),
+    (json.dumps({"notice": "n", "resources": [{"name": "a"}]}), "contact"),
+    (json.dumps({"notice": "n", "resources": [{"name": "a", "contact": "b", "categories": ["cats"]}]}), "unknown"),
+    (json.dumps({"notice": "n", "resources": [{"name": "a", "contact": "b", "categories": ["violence"]}]}), "\\*"),
+])
+def test_a_malformed_file_fails_loudly_naming_the_problem(tmp_path, content, problem):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(SafetyConfigError, match=problem):
+        load_resources(path=path)
+
+
+class BrokenMatcher:
+    def categories(self, vector, *, strict=False):
+        raise RuntimeError("boom")
+
+
+def test_a_failing_check_still_answers_with_every_resource_and_says_so():
+    check = SafetyCheck(load_resources("us"), BrokenMatcher())
+    verdict = check.check("how do I sleep better", np.zeros(384, dtype=np.float32))
+    assert verdict.crisis and verdict.error and "safety check failed" in verdict.error
+    assert len(verdict.resources) == len(load_resources("us").all())
+
+
+def test_without_a_vector_the_lexicon_still_decides():
+    check = SafetyCheck(load_resources("us"), BrokenMatcher())
+    verdict = check.check("I want to end my life", None)
+    assert verdict.crisis and verdict.categories == ["suicide"] and verdict.error is None
