@@ -64,7 +64,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
     with build_lock(index_dir):
         previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
                                                embedding_backend=embedder.backend)
-        cache = vectors_by_text(previous) if (incremental and previous is not None) else {}
+        reusable = incremental and previous is not None and reason is None  # never reuse vectors of another model or backend
+        cache = vectors_by_text(previous) if reusable else {}
         if incremental and previous is None:
             reason = reason or "no current index"
 

@@ -75,11 +75,11 @@ def choose_index_kind(count: int, flat_max: int = FLAT_MAX_VECTORS) -> str:
 def new_ivf_index(vectors: np.ndarray) -> faiss.Index:
     """An IVF-SQ8 inner-product index trained on (a sample of) `vectors`; ids are kept by the index."""
     count, dimension = vectors.shape
-    nlist = int(max(64, min(65536, 4 * np.sqrt(count))))
+    nlist = int(max(64, min(16384, np.sqrt(count))))  # ~1,000 lists for 1M: training and adding stay cheap
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
-    sample = vectors if count <= 64 * nlist else vectors[np.random.default_rng(0).choice(count, 64 * nlist, replace=False)]
+    sample = vectors if count <= 40 * nlist else vectors[np.random.default_rng(0).choice(count, 40 * nlist, replace=False)]
     index.train(np.ascontiguousarray(sample))
     index.nprobe = min(nlist, max(64, int(nlist * IVF_PROBE_FRACTION)))
     index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct() and remove_ids() by id

@@ -42,7 +42,7 @@ from index.embedder import open_embedder
 from index.layout import current_version_dir
 from index.loader import load_index
 from index.store import single_threaded
-from retriever.metrics import hit_at_k, ndcg_at_k
+from retriever.evaluation import read_labelled_queries, relevant_answers, score_system, timed_encodings
 from retriever.service import SearchService
 from settings import Settings
 
@@ -56,23 +56,13 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     return {f"p{p}": round(float(np.percentile(values, p)), 2) for p in (50, 95, 99)}
 
 
-def read_eval(path: Path) -> list[tuple[str, set[str]]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            query, keys = line.split("\t", 1)
-            rows.append((query.strip(), {k.strip() for k in keys.split(",") if k.strip()}))
-    return rows
-
-
-def evaluate(service: SearchService, rows: list[tuple[str, set[str]]]) -> dict[str, float]:
-    """Mean nDCG@10 and hit@1 of the ranked question ids (the same labels scripts/evaluate.py uses)."""
-    ndcg, hit1 = [], []
-    for query, relevant in rows:
-        ranked = [r.answer.question_id for r in service.search(query, 10).ranking.results]
-        ndcg.append(ndcg_at_k(ranked, relevant, 10))
-        hit1.append(hit_at_k(ranked, relevant, 1))
-    return {"ndcg@10": round(float(np.mean(ndcg)), 4), "hit@1": round(float(np.mean(hit1)), 4)}
+def evaluate(service: SearchService, path: Path) -> dict[str, float]:
+    """nDCG@10 and hit@1 on the labelled worries, exactly as scripts/evaluate.py scores them."""
+    kept = [(q, relevant_answers(service.index, q)) for q in read_labelled_queries(path)]
+    kept = [(q, wanted) for q, wanted in kept if wanted]
+    vectors, encode_ms = timed_encodings(service.embedder, [q.text for q, _ in kept])
+    scores = score_system("bench", service, [q for q, _ in kept], [w for _, w in kept], vectors, encode_ms)
+    return {"ndcg@10": round(scores.ndcg_at_10, 4), "hit@1": round(scores.hit_at_1, 4), "queries": scores.queries}
 
 
 def timed_build(corpus, backend: str, index_dir: Path, incremental: bool = False) -> dict:
@@ -204,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load_corpus(args.data)
         if args.limit_answers:
             corpus = replace(corpus, answers=corpus.answers[: args.limit_answers])
-        eval_rows = read_eval(args.eval) if args.eval.is_file() else []
-        queries = [q for q, _ in eval_rows] + WORRIES
+        eval_rows = read_labelled_queries(args.eval) if args.eval.is_file() else []
+        queries = [q.text for q in eval_rows] + WORRIES
 
         say("building with the fast path (onnx)...")
         fast_dir = workdir / "onnx"
@@ -229,15 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         measure_in_process(cached, queries, len(queries))  # fill the cache
         results["in_process_cached_ms"] = percentiles(measure_in_process(cached, queries, args.repeats))
         if eval_rows:
-            results["quality"] = {"onnx index, onnx queries": evaluate(onnx_service, eval_rows)}
+            results["quality"] = {"onnx index, onnx queries": evaluate(onnx_service, args.eval)}
         if not args.skip_torch:
             torch_service = SearchService.open(torch_dir, MODEL, backend="torch")
             results["floor_torch_ms"] = percentiles(measure_floor(torch_service.embedder, torch_dir, queries,
                                                                   min(args.repeats, 100)))
             if eval_rows:
-                results["quality"]["torch index, torch queries"] = evaluate(torch_service, eval_rows)
+                results["quality"]["torch index, torch queries"] = evaluate(torch_service, args.eval)
                 cross = SearchService(onnx_service.embedder, torch_service.index)
-                results["quality"]["torch index, onnx queries"] = evaluate(cross, eval_rows)
+                results["quality"]["torch index, onnx queries"] = evaluate(cross, args.eval)
             del torch_service
         del onnx_service, cached
 
