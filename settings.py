@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed to call the API from a browser; empty = none.")
     metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     shutdown_drain_s: float = Field(5.0, ge=0, description="On SIGTERM, seconds /readyz answers 503 before the server stops.")
+
+    # Reindexing while serving (see README "Operators")
+    reload_poll_seconds: float = Field(5.0, ge=0, description="How often the API checks the index's `current` pointer "
+                                                             "for a new version to load; 0 = never (reload on request only).")
+    admin_token: SecretStr | None = Field(None, description="Bearer token for /v1/admin/*; unset = the admin API is off.")
 
     def ranking_config(self):
         """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""

@@ -59,7 +59,7 @@ def answer_detail(answer: Answer) -> AnswerDetail:
     return AnswerDetail(**_answer_fields(answer), answer_original=answer.answer_original)
 
 
-def index_info(manifest: Manifest) -> IndexInfo:
+def index_info(manifest: Manifest, reload_error: str | None = None) -> IndexInfo:
     return IndexInfo(version=manifest.version, model=manifest.model, dimension=manifest.dimension,
                      answers=manifest.answers, questions=manifest.questions, passages=manifest.passages,
-                     built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256)
+                     built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256, reload_error=reload_error)

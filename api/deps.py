@@ -1,10 +1,16 @@
 """FastAPI dependencies: the app state and the ready search service, instead of globals."""
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+import hmac
 
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.reloader import IndexReloader
 from api.state import AppState
 from retriever.service import SearchService
+
+_bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
 
 
 def get_state(request: Request) -> AppState:
@@ -17,3 +23,19 @@ def get_service(request: Request) -> SearchService:
         raise HTTPException(status_code=503, detail=f"the index is not ready ({state.status})",
                             headers={"Retry-After": "2"})
     return state.service
+
+
+def get_reloader(request: Request) -> IndexReloader:
+    return request.app.state.reloader
+
+
+def require_admin(state: AppState = Depends(get_state),
+                  credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they are off."""
+    token = state.settings.admin_token.get_secret_value() if state.settings.admin_token is not None else ""
+    if not token:
+        raise HTTPException(status_code=404, detail="the admin API is disabled: set ADMIN_TOKEN to enable it")
+    given = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        raise HTTPException(status_code=401, detail="admin token missing or wrong: send Authorization: Bearer <ADMIN_TOKEN>",
+                            headers={"WWW-Authenticate": "Bearer"})

@@ -19,7 +19,8 @@ from api.middleware.body_limit import BodyLimitMiddleware
 from api.middleware.rate_limit import RateLimitMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
-from api.routes import answers, chat, health, metrics, search
+from api.reloader import IndexReloader
+from api.routes import admin, answers, chat, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     state = AppState(settings or Settings())
     if service is not None:
         state.service, state.status = service, "ready"
+    reloader = IndexReloader(state, state.settings.reload_poll_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -44,7 +46,9 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         loading = None
         if state.service is None:
             loading = asyncio.create_task(asyncio.to_thread(state.load))
+        reloader.start()  # follows `current` once the first load is done
         yield
+        reloader.stop()
         # uvicorn has stopped accepting connections and finished the requests in flight by now;
         # `api.server` drains earlier, on SIGTERM, while /readyz still can tell load balancers.
         state.start_draining()
@@ -55,12 +59,14 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
                   description="Semantic search over answers licensed therapists wrote to questions people "
                               "asked publicly (CounselChat). Not a substitute for professional help.")
     app.state.counsel = state
+    app.state.reloader = reloader
     install_error_handlers(app)
     install_middlewares(app, state)
     app.include_router(search.router, responses=LIMIT_ERRORS)
     app.include_router(chat.router, responses=LIMIT_ERRORS)
     app.include_router(answers.router, responses=LIMIT_ERRORS)
     app.include_router(health.router)
+    app.include_router(admin.router, responses=LIMIT_ERRORS)
     if state.settings.metrics_enabled:
         app.include_router(metrics.router)
     install_page(app)

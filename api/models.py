@@ -1,6 +1,8 @@
 """Request and response models: the single source of the API's schema (served at /docs)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_K = 50  # the schema's bound; the service enforces the configured limit too
@@ -172,6 +174,8 @@ class IndexInfo(BaseModel):
     passages: int
     built_at: str
     corpus_sha256: str
+    reload_error: str | None = Field(None, description="Why the newest index version was refused, if it was; "
+                                                       "this (older) version keeps serving meanwhile.")
 
 
 class Health(BaseModel):
@@ -192,6 +196,19 @@ class Readiness(BaseModel):
     index: IndexInfo | None = None
     vector_stores: dict[str, VectorStoreState] | None = Field(
         None, description="Per store (questions, passages): engine and entity counts.")
+
+
+class ReloadResponse(BaseModel):
+    status: Literal["swapped", "unchanged", "refused", "loading", "started", "running"] = Field(
+        ..., description="swapped: the new version serves now; unchanged: `current` is already served; "
+                         "refused: it failed to load, the old one keeps serving; loading: the first load is "
+                         "still running; started/running: a background reload was started / is running.")
+    serving_version: str | None = Field(None, description="The version serving after this call.")
+    target_version: str | None = Field(None, description="The version `current` points at.")
+    detail: str | None = None
+    last_reload_at: str | None = None
+    last_checked_at: str | None = None
+    poll_seconds: float = Field(..., description="RELOAD_POLL_SECONDS (0 = no polling).")
 
 
 class ErrorItem(BaseModel):

@@ -30,6 +30,7 @@ class AppState:
     status: str = "loading"
     detail: str | None = None
     draining: bool = False
+    reload_error: str | None = None  # why the newest index version was refused (the old one still serves)
     metrics: ServiceMetrics = field(init=False, repr=False)
     search_pool: ThreadPoolExecutor = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -35,10 +35,11 @@ class BuildReport:
     updated: int
     removed: int
     unchanged: int
-    embedded: int
-    reused: int
+    embedded: int  # answer passages embedded by this build (distinct texts); the rest were reused
+    reused: int  # passage and question vectors taken over instead of embedded
     seconds: float
     full_rebuild_reason: str | None = None
+    embedded_questions: int = 0  # question texts (title + body) embedded: new or edited questions
 
     @property
     def answers_per_second(self) -> float:
@@ -64,8 +65,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
     with build_lock(index_dir):
         previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
                                                embedding_backend=embedder.backend)
-        reusable = incremental and previous is not None and reason is None  # never reuse vectors of another model or backend
-        cache = vectors_by_text(previous) if reusable else {}
+        # A reason means the old vectors do not fit (another model or backend, other passages): embed everything.
+        cache = vectors_by_text(previous) if (incremental and previous is not None and reason is None) else {}
         if incremental and previous is None:
             reason = reason or "no current index"
 
@@ -76,7 +77,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
         questions = questions_of(answers)
 
         texts = [p.text for p in passages] + [q.embedding_text for q in questions]
-        vectors, embedded = _embed_with_cache(embedder, texts, cache, progress)
+        vectors, fresh_keys = _embed_with_cache(embedder, texts, cache, progress)
+        embedded = len(fresh_keys & {text_key(p.text) for p in passages})
         passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):]
 
         version = new_version_name()
@@ -113,8 +115,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
 
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
-                       unchanged, embedded, len(texts) - embedded, round(time.perf_counter() - started, 3),
-                       reason if incremental else None)
+                       unchanged, embedded, len(texts) - len(fresh_keys), round(time.perf_counter() - started, 3),
+                       reason if incremental else None, embedded_questions=len(fresh_keys) - embedded)
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
@@ -137,15 +139,16 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
     return previous, None
 
 
-def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
-                      ) -> tuple[np.ndarray, int]:
+def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache: dict[str, np.ndarray],
+                      progress: bool) -> tuple[np.ndarray, set[str]]:
+    """Vectors for `texts`, embedding only those not in `cache`; also the keys that were embedded."""
     keys = [text_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
         fresh = embedder.encode([t for _, t in missing], progress=progress)
         cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-    return vectors.astype(np.float32), len(missing)
+    return vectors.astype(np.float32), {k for k, _ in missing}
 
 
 def _write_jsonl(path: Path, rows) -> None:

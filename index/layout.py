@@ -101,7 +101,11 @@ def _write_json_atomic(path: Path, data) -> None:
 
 
 def new_version_name() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    """A name that sorts by build time, to the microsecond: pruning and rollback go by this order,
+    and builds (serialised by the lock) can finish within the same second."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1_000_000):06d}Z"
+    return stamp + "-" + uuid.uuid4().hex[:6]
 
 
 def versions_dir(index_dir: Path) -> Path:
@@ -184,3 +188,23 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def rollback(index_dir: Path) -> tuple[Path, Path]:
+    """Point `current` back at the version built before it; return (left, now current).
+
+    Taken under the build lock, so a rollback never races a build's own switch. The target is
+    checked (manifest and file checksums) first: rolling back onto a damaged version would only
+    trade one broken index for another.
+    """
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        current = current_version_dir(index_dir)
+        earlier = [v for v in list_versions(index_dir) if v.name < current.name]
+        if not earlier:
+            raise IndexFormatError(f"no version older than {current.name} is kept in {versions_dir(index_dir)}; "
+                                   f"nothing to roll back to")
+        target = earlier[-1]
+        Manifest.read(target).verify_files(target)
+        switch_current(index_dir, target)
+    return current, target

@@ -60,6 +60,7 @@ class SearchOutcome:
     took_ms: float
     safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
+    index_version: str = ""  # the version that ranked this query (a swap may have happened since)
 
 
 def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedder) -> None:
@@ -122,8 +123,9 @@ class SearchService:
         check_vectors_compatible(index, self.embedder)
         self.ranker = Ranker(index, self.config)
 
-    def validate(self, query: str, k: int, topics: Sequence[str] | None) -> str:
-        """Return the query stripped, or raise `QueryError` saying what is wrong."""
+    def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:
+        """Return the query stripped, or raise `QueryError` saying what is wrong (topics checked
+        against `index`, by default the serving one)."""
         if not isinstance(query, str) or not query.strip():
             raise QueryError("query is empty: type a few words about what is on your mind")
         query = query.strip()
@@ -131,7 +133,7 @@ class SearchService:
             raise QueryError(f"query is {len(query)} characters long; the limit is {self.limits.max_query_chars}")
         if not 1 <= k <= self.limits.max_k:
             raise QueryError(f"k must be between 1 and {self.limits.max_k}")
-        unknown = sorted(set(topics or []) - set(self.ranker.index.topics))
+        unknown = sorted(set(topics or []) - set((index or self.ranker.index).topics))
         if unknown:
             raise UnknownTopicError(f"unknown topic(s): {', '.join(unknown)}; see /v1/topics")
         return query
@@ -150,8 +152,8 @@ class SearchService:
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
                query_vector: np.ndarray | None = None) -> SearchOutcome:
         started = time.perf_counter()
-        query = self.validate(query, k, topics)
         ranker = self.ranker  # one read: a concurrent swap cannot change the index mid-request
+        query = self.validate(query, k, topics, ranker.index)
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
@@ -163,7 +165,7 @@ class SearchService:
         timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
                    "vector_search": vector_search,
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings)
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version)
 
     def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
         """Search several queries, encoded in ONE model call; each gets its outcome or its own error.

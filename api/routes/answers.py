@@ -4,8 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from api.convert import answer_detail, index_info
-from api.deps import get_service
+from api.deps import get_service, get_state
 from api.models import AnswerDetail, ErrorResponse, IndexInfo, TopicCount, TopicsResponse
+from api.state import AppState
 from retriever.service import SearchService
 
 router = APIRouter(prefix="/v1", tags=["answers"])
@@ -27,6 +28,6 @@ def topics(service: SearchService = Depends(get_service)) -> TopicsResponse:
 
 
 @router.get("/index", response_model=IndexInfo, responses={503: {"model": ErrorResponse}})
-def serving_index(service: SearchService = Depends(get_service)) -> IndexInfo:
-    """The index version being served: model, counts, build time."""
-    return index_info(service.index.manifest)
+def serving_index(service: SearchService = Depends(get_service), state: AppState = Depends(get_state)) -> IndexInfo:
+    """The index version being served: model, counts, build time, and why a newer one was refused (if so)."""
+    return index_info(service.index.manifest, state.reload_error)

@@ -23,7 +23,8 @@ def healthz() -> Health:
 def readyz(state: AppState = Depends(get_state)):
     """200 once the model and index are loaded; 503 while loading, after a failed load, or while
     draining for shutdown (so a load balancer stops sending traffic before the server stops), and
-    while a shared vector engine (Milvus) does not answer. Reports each store's entity counts."""
+    while a shared vector engine (Milvus) does not answer. Reports each store's entity counts. When a
+    newer index version was refused, `detail` says why (the serving one stays ready)."""
     if state.draining:
         body = Readiness(status="draining", detail="shutting down; requests in flight are being finished")
         return JSONResponse(status_code=503, content=body.model_dump())
@@ -36,6 +37,8 @@ def readyz(state: AppState = Depends(get_state)):
                   for name, store in (("questions", index.question_store), ("passages", index.passage_store))}
     except Exception as error:  # a shared engine (Milvus) that stopped answering: not ready to search
         body = Readiness(status="unavailable", detail=f"vector store unreachable: {error}",
-                         index=index_info(index.manifest))
+                         index=index_info(index.manifest, state.reload_error))
         return JSONResponse(status_code=503, content=body.model_dump())
-    return Readiness(status="ready", index=index_info(index.manifest), vector_stores=stores)
+    # A refused reload does not make the process unready: the previous version keeps serving.
+    return Readiness(status="ready", detail=state.reload_error, index=index_info(index.manifest, state.reload_error),
+                     vector_stores=stores)

@@ -46,7 +46,7 @@ async def run_search(http: Request, state: AppState, service: SearchService, que
     note_query(http, query)
     outcome = await on_search_threads(state, service.search, query, k, topics)
     observe(state, outcome)
-    return search_response(outcome, service.index.manifest.version)
+    return search_response(outcome, outcome.index_version)
 
 
 def observe(state: AppState, outcome: SearchOutcome) -> None:

@@ -362,12 +362,11 @@
     document.title = "Answers: counsel-search";
 
     if (crisis && previousCount === undefined) bringIntoView(safetyBox);
-    if (previousCount !== undefined && results.length > previousCount) {
-      const link = list.children[previousCount].querySelector("h3 a, h3");
-      if (link) {
-        if (!link.matches("a")) link.tabIndex = -1;
-        link.focus();
-      }
+    if (previousCount !== undefined) {
+      // "More results" was pressed: continue from the first new answer (or the list, if none came).
+      const target = results.length > previousCount ? list.children[previousCount].querySelector("h3 a, h3") : heading;
+      if (!target.matches("a")) target.tabIndex = -1;
+      target.focus();
     }
   }
 
@@ -405,7 +404,7 @@
       window.setTimeout(() => { if (mine === requestNumber) search(state, previousCount, attempt + 1); }, RETRY_MS);
       return;
     }
-    hideResults();
+    if (previousCount === undefined) hideResults();  // a failed "More results" keeps what is shown
     const detail = body && typeof body.detail === "string" ? body.detail : "";
     showError(errorText(status === 200 ? 500 : status, detail, state), status === 422 || status === 400);
   }

@@ -60,9 +60,11 @@ class SafetyCheck:
         categories = set(found.categories)
         sources = ["lexicon"] if categories else []
         # A query that only *denies* crisis ("I'm not suicidal, just tired") is not flagged by its
-        # closeness to crisis sentences; any affirmed signal above still flags it.
-        if self.matcher is not None and vector is not None and not (found.negated and not categories):
-            semantic = self.matcher.categories(vector, strict=found.idioms > 0 and not categories)
+        # closeness to crisis sentences; any affirmed signal, or a "but ..." after the denial, still counts.
+        only_denial = bool(found.negated) and not categories and not found.denial_continues
+        if self.matcher is not None and vector is not None and not only_denial:
+            semantic = self.matcher.categories(vector, strict=found.idioms > 0 and not categories,
+                                               lenient=found.denial_continues and not categories)
             if semantic - categories:
                 sources.append("semantic")
             categories |= semantic

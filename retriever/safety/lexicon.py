@@ -19,7 +19,9 @@ How a query is read:
    `child_at_risk` category.
 
 Negation policy (erring toward help): a negated mention alone does not flag a query, but any other,
-un-negated crisis signal in the same query does ("I'm not suicidal but I have pills saved up").
+un-negated crisis signal in the same query does ("I'm not suicidal but I have pills saved up"), and a
+denial followed by "but ..." leaves the rest to the semantic check ("I'd never kill myself, but I
+think about it every night").
 Hedges are not negations: "not sure I want to live", "can't stop thinking about killing myself" flag.
 Past tense is not a negation either: "I used to cut myself" flags (relapse risk; help costs nothing).
 """
@@ -45,10 +47,12 @@ RELATION = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spo
             r"roommate|boss|coach|teacher|neighbou?r)\b")
 INTIMATE = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spouse|dad|father|mom|mum|mother|"
             r"stepdad|stepfather|stepmom|stepmother|parents?)\b")
-PERSON = rf"(?:he|she|they|my\s+(?:\w+\s+){{0,2}}{RELATION})"
+PERSON = rf"(?:he|she|they|my\s+(?:[\w']+\s+){{0,2}}{RELATION})"
 CHILD = (r"(?:\b(?:my|our|his|her|their)\s+(?:\w+\s+){0,2}(?:son|daughter|child|children|kids?|baby|babies|toddler|"
          r"teen|teenager|boy|girl|stepson|stepdaughter|grandson|granddaughter|niece|nephew|student)\b|"
-         r"\b\d{1,2}[- ]?(?:year|yr)s?[- ]?old|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
+         r"(?:\b(?:my|our|his|her)\s+)?(?:little|baby|younger|kid)\s+(?:brother|sister|sibling)s?\b|"
+         r"\b(?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]?old|\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|"
+         r"\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
 FEAR = r"(?:scared|afraid|terrified|fear|frightened|unsafe|not\s+safe|in\s+danger)"
 
 # Idioms: blanked out before anything else is matched.
@@ -96,7 +100,8 @@ PATTERNS: dict[str, list[str]] = {
         rf"\b(?:want|wants|wanted|wanting|wish|wishing|ready|deserve)\s+(?:to\s+)?(?:be\s+)?dead\b",
         rf"\bwish\s+(?:i|he|she)\s+(?:was|were|had)\s+(?:dead|never\s+been\s+born|not\s+born)\b",
         r"\bwish\s+i\s+(?:didn'?t|did\s+not|could\s+just|could)\s+(?:exist|wake\s+up|disappear|vanish|sleep\s+forever)",
-        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not|no\s+longer)\s+(?:really\s+)?(?:want|wanna|wish)\s+(?:to\s+)?(?:live|be\s+alive|exist|be\s+here|wake\s+up|go\s+on|keep\s+going|keep\s+living|be\s+around)",
+        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not|no\s+longer)\s+(?:really\s+)?(?:want|wanna|wish)\s+(?:to\s+)?(?:live|be\s+alive|exist|be\s+here|wake\s+up|go\s+on|keep\s+going|keep\s+living|be\s+around)"
+        r"(?=\s*(?:$|[.,;:!?]|any\s*more|any\s+longer|tomorrow|today|again|ever|at\s+all|in\s+the\s+morning|like\s+this|in\s+this\s+world|with\s+(?:life|this)|but|and|because|so|since|,))",
         r"\bnot\s+sure\s+(?:if|whether|that)?\s*i\s+(?:want|wanna)\s+(?:to\s+)?(?:live|be\s+alive|keep\s+living|go\s+on|be\s+here)",
         r"\b(?:life|living|being\s+alive|my\s+life|it)\s+(?:is|'s|isn'?t|is\s+not|feels|seems)?\s*(?:not|no\s+longer|isn'?t)\s+worth\s+(?:living|it\s+any\s*more)",
         r"\b(?:isn'?t|is\s+not|not|no\s+longer)\s+worth\s+living\b",
@@ -130,6 +135,11 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(?:thoughts?|ideas?|urges?)\s+(?:of|about)\s+(?:dying|death|ending\s+it)\b",
         r"\bdeath\s+wish\b",
         r"\blast\s+(?:day|night)\s+(?:of\s+my\s+life|alive)\b",
+        r"\b(?:bought|buy|buying|got|have|tie|tied|tying)\s+(?:a\s+|the\s+)?rope\b",
+        r"\bsaying\s+goodbye\s+to\s+(?:everyone|everybody|my\s+family|all\s+my|the\s+people)",
+        r"\b(?:gun|pistol|rifle|firearm)\b.{0,50}\b(?:keep\s+(?:looking|staring|thinking)|loaded|use\s+it\s+on\s+(?:my|him|her)self|on\s+myself)",
+        r"\b(?:painless|easiest|easy|quickest|quick|fastest|best|quietest|surest|peaceful)\s+(?:way|ways|method|methods)\s+(?:to|of)\s+(?:die|dying|kill|end\s+(?:it|my|a\s+life)|suicide|commit|go)\b",
+        r"\b(?:ways?|methods?|how)\s+to\s+(?:die|commit\s+suicide)\b",
         r"\b(?:happier|better(?:\s+off)?)\s+if\s+(?:i|he|she|they)\s+(?:was|were|had)\s*(?:n'?t|not|never)\s+(?:been\s+)?(?:born|here|around|alive)",
         r"\bmy\s+own\s+funeral\b",
         r"\blook\s+like\s+an\s+accident\b",
@@ -142,6 +152,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\brazor(?:\s+blades?)?\b",
         r"\b(?:relapsed?|relapsing)\b.{0,30}\b(?:cutting|self[- ]?harm)",
         r"\b(?:blade|razor|knife|lighter|scissors)\b.{0,30}\b(?:my|his|her)\s+(?:arms?|wrists?|thighs?|legs?|skin|stomach)\b",
+        r"\b(?:scratch\w*|pick\w*|pull\w*|bang\w*|punch\w*|hit\w*|bit\w*|claw\w*)\s+(?:at\s+)?(?:my|his|her)\s+(?:\w+\s+){0,2}(?:until|till|til|so\s+hard)\s+(?:it|they|i|she|he)\s+(?:bleed|bleeds|bled|bruise)",
         r"\bscars?\s+on\s+my\s+(?:arms?|wrists?|legs?|thighs?)",
     ],
     OVERDOSE: [
@@ -160,6 +171,8 @@ PATTERNS: dict[str, list[str]] = {
     VIOLENCE: [
         rf"\b{PERSON}\s+(?:\w+\s+){{0,3}}(?:hits?|hitting|beats?|beating|beat\s+me|punch(?:es|ed|ing)?|chok(?:es|ed|ing)|strangl\w+|slap(?:s|ped|ping)|kick(?:s|ed|ing)|shov(?:es|ed|ing)|push(?:es|ed)|threw|throws|abus(?:es|ed|ing)|rap(?:es|ed)|molest\w*|grop\w+|touch(?:es|ed)|hurt(?:s|ing)?|threaten(?:s|ed|ing)?|attack(?:s|ed)|stalk(?:s|ed|ing)|forc(?:es|ed))\s+(?:me|us|my)\b",
         r"\b(?:hits?|beats?|chokes?|choked|strangled|slapped|punched|kicked)\s+me\b",
+        r"\b(?:grabbed|grabs|held|holds|pinned|pins|dragged|drags|pulled)\s+me\s+(?:by\s+(?:the|my)\s+(?:throat|neck|hair)|down|against)",
+        r"\b(?:talk\w*|think\w*|threaten\w*|plans?|planning|wants?)\s+(?:about\s+|of\s+|to\s+)?(?:shoot|shooting|stab|stabbing|bomb\w*|kill|killing)\s+(?:people|everyone|kids|students|classmates|his\s+class|her\s+class|them\s+all)\b",
         r"\b(?:domestic|physical|sexual|partner|family)\s+(?:violence|abuse|assault)\b",
         r"\babusive\s+(?:relationship|marriage|husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom|home|ex)\b",
         r"\b(?:raped|rape|rapist|sexually\s+(?:assaulted|abused)|molested|molesting|molests?)\b",
@@ -196,6 +209,7 @@ NOT_NEGATION = re.compile(r"(?:not\s+sure|not\s+certain|can'?t\s+stop|couldn'?t\
                           r"not\s+able\s+to\s+stop|no\s+one|nobody|not\s+just|not\s+only|no\s+matter|not\s+even\s+sure)"
                           r"\s+(?:\w+\s+){0,4}$")
 CLAUSE_BREAK = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\bexcept\b|\byet\b")
+CONTINUATION = re.compile(r"\b(?:but|though|although|however|yet|except|sometimes)\b")
 NEGATION_WINDOW = 60  # characters looked at before a match, within its clause
 
 _IDIOM = re.compile("|".join(f"(?:{p})" for p in IDIOMS))
@@ -210,6 +224,7 @@ class LexiconMatch:
     categories: set[str] = field(default_factory=set)
     negated: set[str] = field(default_factory=set)
     idioms: int = 0
+    denial_continues: bool = False  # a denial followed by "but ..." / "though ...": judge the rest too
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (category, pattern): never the query text
 
     @property
@@ -256,6 +271,8 @@ def scan(text: str) -> LexiconMatch:
             for match in pattern.finditer(cleaned):
                 if is_negated(cleaned, match.start()):
                     result.negated.add(category)
+                    if CONTINUATION.search(cleaned, match.end()):
+                        result.denial_continues = True
                     continue
                 result.categories.add(category)
                 result.evidence.append((category, pattern.pattern))

@@ -43,6 +43,8 @@ CRISIS_PROTOTYPES: dict[str, list[str]] = {
         "I don't see a future for myself and want to die",
         "my friend told me she wants to kill herself",
         "I'm scared I might act on my thoughts of ending it",
+        "I have decided when I am going to do it",
+        "I got everything I need to end it",
     ],
     SELF_HARM: [
         "I cut myself to cope with the pain",
@@ -110,13 +112,21 @@ CONTRAST_PROTOTYPES: list[str] = [
     "I'm tired all the time", "how do I stop procrastinating", "I feel empty and unmotivated",
     "I have social anxiety", "is it normal to cry in therapy", "I'm angry at my parents",
     "how do I set boundaries with my mother", "I'm jealous of my friends", "I feel worthless at work",
+    # relationships and parenting: close to the violence and child prototypes in words, not in danger
+    "should I break up with my girlfriend", "my partner keeps threatening to leave me",
+    "how do I win back my husband's trust", "my wife has changed since the wedding",
+    "why do I keep pushing people away", "my ex wants to get back together",
+    "is my relationship with my stepmom normal", "how should I discipline my stubborn child",
+    "my toddler says she hates me when she is angry", "my kids fight with each other all the time",
+    # self-criticism and exhaustion
+    "I feel burnt out and exhausted", "I don't like myself very much", "I'm so hard on myself",
 ]
 
 
 @dataclass(frozen=True)
 class SemanticThresholds:
     strong: float = 0.72
-    floor: float = 0.55
+    floor: float = 0.62
     margin: float = 0.05
 
 
@@ -140,10 +150,15 @@ class PrototypeMatcher:
         per_category = {c: float(crisis[idx].max()) for c, idx in self._label_index.items()}
         return per_category, float((self.contrast @ vector).max())
 
-    def categories(self, vector: np.ndarray, *, strict: bool = False) -> set[str]:
-        """Categories whose prototypes the vector is close to; `strict` accepts only very close ones
-        (used when the lexicon found an idiom that explains the crisis-like words)."""
+    def categories(self, vector: np.ndarray, *, strict: bool = False, lenient: bool = False) -> set[str]:
+        """Categories whose prototypes the vector is close to.
+
+        `strict` accepts only very close ones (the lexicon found an idiom that explains the crisis-like
+        words); `lenient` drops the margin over contrast sentences (the query denies a crisis and then
+        goes on with "but ...": ambivalence, so the bar is lower).
+        """
         per_category, contrast = self.scores(vector)
         t = self.thresholds
+        margin = 0.0 if lenient else t.margin
         return {c for c, s in per_category.items()
-                if s >= t.strong or (not strict and s >= t.floor and s - contrast >= t.margin)}
+                if s >= t.strong or (not strict and s >= t.floor and s - contrast >= margin)}

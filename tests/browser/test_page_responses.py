@@ -185,3 +185,13 @@ def test_on_a_phone_the_help_lines_are_scrolled_into_view(browser, stub):
     top, height = browser.execute_script(
         "const r = document.getElementById('safety').getBoundingClientRect(); return [r.top, window.innerHeight]")
     assert 0 <= top < height / 2, "the crisis banner starts off screen"
+
+
+def test_when_more_results_fails_the_answers_already_shown_stay(browser, stub):
+    stub.respond(response([result(n) for n in range(10)]))
+    open_page(browser, f"{stub.url}/?q=a+worry")
+    wait_results(browser)
+    stub.respond({"detail": "internal error"}, status=500)
+    wait_visible(browser, "more").click()
+    assert "Something went wrong" in wait_visible(browser, "error").text
+    assert len(result_titles(browser)) == 10 and visible(browser, "results-section")

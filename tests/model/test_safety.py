@@ -94,7 +94,7 @@ def test_the_region_setting_changes_the_resources(small_index_dir, embedder):
 
 
 class BrokenMatcher:
-    def categories(self, vector, *, strict=False):
+    def categories(self, vector, *, strict=False, lenient=False):
         raise RuntimeError("prototype matrix unavailable")
 
 

@@ -68,3 +68,46 @@ def test_a_second_build_is_refused_while_one_holds_the_lock(tmp_path):
                 pass
     with build_lock(tmp_path):  # released again
         pass
+
+
+def test_rollback_points_current_at_the_version_built_before_it(tmp_path):
+    from index.layout import rollback
+
+    one, two, three = (make_version(tmp_path, f"2026010{i}T000000Z-aaaaaa") for i in (1, 2, 3))
+    switch_current(tmp_path, three)
+    left, now = rollback(tmp_path)
+    assert (left.name, now.name) == (three.name, two.name)
+    assert current_version_dir(tmp_path) == two.resolve()
+    rollback(tmp_path)
+    assert current_version_dir(tmp_path) == one.resolve()
+    with pytest.raises(IndexFormatError, match="nothing to roll back to"):
+        rollback(tmp_path)
+    assert current_version_dir(tmp_path) == one.resolve()
+
+
+def test_rollback_refuses_a_damaged_previous_version_and_a_running_build(tmp_path):
+    from index.layout import rollback
+
+    older = make_version(tmp_path, "v1")
+    (older / "data.bin").write_bytes(b"x")
+    manifest("v1", files={"data.bin": "0" * 64}).write(older)
+    newer = make_version(tmp_path, "v2")
+    switch_current(tmp_path, newer)
+    with pytest.raises(IndexFormatError, match="damaged"):
+        rollback(tmp_path)
+    assert current_version_dir(tmp_path) == newer.resolve()
+    with build_lock(tmp_path):
+        with pytest.raises(BuildLockedError):
+            rollback(tmp_path)
+
+
+def test_version_names_sort_in_build_order_even_within_one_second():
+    import time
+
+    from index.layout import new_version_name
+
+    names = []
+    for _ in range(50):  # builds are seconds apart; a tenth of a millisecond is enough to order them
+        names.append(new_version_name())
+        time.sleep(0.0001)
+    assert names == sorted(names) and len(set(names)) == 50

@@ -60,7 +60,7 @@ def test_a_malformed_file_fails_loudly_naming_the_problem(tmp_path, content, pro
 
 
 class BrokenMatcher:
-    def categories(self, vector, *, strict=False):
+    def categories(self, vector, *, strict=False, lenient=False):
         raise RuntimeError("boom")
 
 
