@@ -13,7 +13,6 @@ padding. The default ONNX file is the int8 export of all-MiniLM-L6-v2 shipped by
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from functools import cached_property
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedder import ModelError, resolve_model
+from index.layout import sha256_of
 
 # Packaged ONNX exports, by model name (lower case) -> (python package, file inside it).
 PACKAGED_ONNX = {
@@ -52,15 +52,6 @@ def resolve_onnx_file(model_name: str, onnx_file: str | Path | None = None) -> P
         if candidate.is_file():
             return candidate
     raise ModelError(f"no ONNX file for model {model_name!r}: set ONNX_FILE or use EMBEDDING_BACKEND=torch")
-
-
-def file_digest(path: Path) -> str:
-    """A short content hash of the ONNX file, recorded in index manifests (which weights made the vectors)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
 
 
 class OnnxEmbedder:
@@ -101,7 +92,7 @@ class OnnxEmbedder:
     @cached_property
     def backend(self) -> str:
         """Which weights and runtime made the vectors: recorded in the manifest of an index."""
-        return f"onnx:{self.onnx_path.name}:{file_digest(self.onnx_path)}"
+        return f"onnx:{self.onnx_path.name}:{sha256_of(self.onnx_path)[:12]}"
 
     @cached_property
     def dimension(self) -> int:
