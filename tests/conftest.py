@@ -110,7 +110,7 @@ def small_corpus_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The model as the service runs it by default (EMBEDDING_BACKEND, ONNX unless set)."""
+    """The model as the service runs it (EMBEDDING_BACKEND: torch unless set)."""
     from index.embedder import open_embedder
     from settings import Settings
 
