@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
-                        SafetyResource, SearchResponse, SearchResult)
+                        SafetyResource, SearchResponse, SearchResult, TopicCount, TopicsResponse)
 from index.corpus import Answer
 from index.layout import Manifest
+from index.loader import LoadedIndex
 from retriever.context import ContextOutcome
 from retriever.ranking import RankedAnswer
 from retriever.safety import SafetyVerdict
@@ -63,3 +64,7 @@ def index_info(manifest: Manifest, reload_error: str | None = None) -> IndexInfo
     return IndexInfo(version=manifest.version, model=manifest.model, dimension=manifest.dimension,
                      answers=manifest.answers, questions=manifest.questions, passages=manifest.passages,
                      built_at=manifest.built_at, corpus_sha256=manifest.corpus_sha256, reload_error=reload_error)
+
+
+def topics_response(index: LoadedIndex) -> TopicsResponse:
+    return TopicsResponse(topics=[TopicCount(topic=t, answers=n) for t, n in index.topics.items()])

@@ -23,6 +23,17 @@ def serving_threads(settings: Settings) -> int:
     return max(1, (os.cpu_count() or 1) // settings.search_threads)
 
 
+def open_service(settings: Settings) -> SearchService:
+    """The search service as configured by `settings`: the one construction shared by the HTTP app
+    and the MCP server, so both rank, limit and check safety identically."""
+    return SearchService.open(
+        settings.index_dir, settings.embedding_model, settings.ranking_config(),
+        QueryLimits(settings.max_query_chars, settings.max_k),
+        load_resources(settings.safety_region, settings.safety_resources_file),
+        backend=settings.embedding_backend, onnx_file=settings.onnx_file,
+        threads=serving_threads(settings), query_cache_size=settings.query_cache_size)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -52,12 +63,7 @@ class AppState:
     def load(self) -> None:
         """Load model and index (slow: run it off the event loop). Failure is recorded, not raised."""
         try:
-            service = SearchService.open(
-                self.settings.index_dir, self.settings.embedding_model, self.settings.ranking_config(),
-                QueryLimits(self.settings.max_query_chars, self.settings.max_k),
-                load_resources(self.settings.safety_region, self.settings.safety_resources_file),
-                backend=self.settings.embedding_backend, onnx_file=self.settings.onnx_file,
-                threads=serving_threads(self.settings), query_cache_size=self.settings.query_cache_size)
+            service = open_service(self.settings)
         except Exception as error:  # any failure means "not ready", reported on /readyz
             log.error("loading the index failed: %s", error)
             with self._lock:

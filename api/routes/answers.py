@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from api.convert import answer_detail, index_info
+from api.convert import answer_detail, index_info, topics_response
 from api.deps import get_service, get_state
-from api.models import AnswerDetail, ErrorResponse, IndexInfo, TopicCount, TopicsResponse
+from api.models import AnswerDetail, ErrorResponse, IndexInfo, TopicsResponse
 from api.state import AppState
 from retriever.service import SearchService
 
@@ -24,7 +24,7 @@ def get_answer(answer_id: str, service: SearchService = Depends(get_service)) ->
 @router.get("/topics", response_model=TopicsResponse, responses={503: {"model": ErrorResponse}})
 def topics(service: SearchService = Depends(get_service)) -> TopicsResponse:
     """Every topic with its number of answers, most common first."""
-    return TopicsResponse(topics=[TopicCount(topic=t, answers=n) for t, n in service.index.topics.items()])
+    return topics_response(service.index)
 
 
 @router.get("/index", response_model=IndexInfo, responses={503: {"model": ErrorResponse}})

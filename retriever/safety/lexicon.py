@@ -64,6 +64,7 @@ IDIOMS = [
     r"\bkill(?:ing|ed)?\s+(?:my|the)\s+(?:buzz|mood|vibe|appetite|motivation|productivity|battery|phone)\b",
     r"\bkill(?:ing)?\s+myself\s+(?:laughing|working|trying|to\s+(?:finish|get|make|meet|keep|please|study|pass))",
     r"\bcould\s+(?:just\s+)?kill\s+myself\s+for\b",
+    r"\b(?:kill|murder|strangle)\s+(?:him|her|them|my\s+[\w']+(?:\s+[\w']+)?)\s+for\s+(?:eating|taking|being|doing|saying|making|using|reading|breaking|borrowing|losing|forgetting|not)\b",
     r"\b(?:will|would|is\s+going\s+to|gonna|'ll|going\s+to)\s+kill\s+me\s+(?:if|when)\s+(?:she|he|they|i)\s+(?:finds?|found|sees?|hears?|knew|know|learns?)",
     r"\b(?:die|died|dying|dead)\s+(?:of|from|with)\s+(?:embarrassment|shame|laughter|laughing|boredom|cuteness|curiosity|jealousy|envy)\b",
     r"\b(?:die|died|dying)\s+laughing\b",
