@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,13 +15,23 @@ from settings import Settings
 log = logging.getLogger("counsel_search")
 
 
+def serving_threads(settings: Settings) -> int:
+    """Model threads per search: the cores shared among the SEARCH_THREADS searches that run at once,
+    so concurrent searches do not oversubscribe the CPU (EMBEDDING_THREADS overrides)."""
+    if settings.embedding_threads:
+        return settings.embedding_threads
+    return max(1, (os.cpu_count() or 1) // settings.search_threads)
+
+
 def open_service(settings: Settings) -> SearchService:
     """The search service as configured by `settings`: the one construction shared by the HTTP app
     and the MCP server, so both rank, limit and check safety identically."""
     return SearchService.open(
         settings.index_dir, settings.embedding_model, settings.ranking_config(),
         QueryLimits(settings.max_query_chars, settings.max_k),
-        load_resources(settings.safety_region, settings.safety_resources_file))
+        load_resources(settings.safety_region, settings.safety_resources_file),
+        backend=settings.embedding_backend, onnx_file=settings.onnx_file,
+        threads=serving_threads(settings), query_cache_size=settings.query_cache_size)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from index.corpus import Answer, Corpus
 from index.embedder import Embedder
 from index.layout import (Manifest, build_lock, list_versions, new_version_name, sha256_of, switch_current,
                           versions_dir, IndexFormatError)
+from index.onnx_embedder import OnnxEmbedder
 from index.loader import (ANSWERS_FILE, PASSAGES_FILE, LoadedIndex, load_index, questions_of, text_key,
                           vectors_by_text)
 from index.passages import split_answer
@@ -48,7 +49,7 @@ class BuildReport:
         return asdict(self) | {"answers_per_second": round(self.answers_per_second, 1)}
 
 
-def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, model_name: str,
+def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: str | Path, *, model_name: str,
                 passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
                 taggers: tuple[AnswerTagger, ...] = (), progress: bool = False,
                 backend: BackendConfig | None = None) -> BuildReport:
@@ -62,8 +63,9 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend)
-        # A reason means the old vectors do not fit (another model, other passages): embed everything.
+        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
+                                               embedding_backend=embedder.backend)
+        # A reason means the old vectors do not fit (another model or backend, other passages): embed everything.
         cache = vectors_by_text(previous) if (incremental and previous is not None and reason is None) else {}
         if incremental and previous is None:
             reason = reason or "no current index"
@@ -100,6 +102,7 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
                 files={name: sha256_of(staging / name) for name in files},
                 settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers],
                           "vector_store": store_summary},
+                embedding_backend=embedder.backend,
             )
             manifest.write(staging)
             final = root / version
@@ -117,7 +120,8 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
-                        backend: BackendConfig | None = None) -> tuple[LoadedIndex | None, str | None]:
+                        backend: BackendConfig | None = None, *, embedding_backend: str = "torch"
+                        ) -> tuple[LoadedIndex | None, str | None]:
     """The current version, and why its vectors cannot be reused (None when they can)."""
     if not list_versions(index_dir) and not (index_dir / "current").exists():
         return None, "no current index"
@@ -128,13 +132,15 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
     manifest = previous.manifest
     if manifest.model != model_name or manifest.dimension != dimension:
         return previous, f"model changed ({manifest.model} -> {model_name}): full rebuild"
+    if manifest.embedding_backend != embedding_backend:  # int8 and fp32 vectors are close, not equal: never mix
+        return previous, f"embedding backend changed ({manifest.embedding_backend} -> {embedding_backend}): full rebuild"
     if manifest.passage_tokens != passage_tokens:
         return previous, f"passage size changed ({manifest.passage_tokens} -> {passage_tokens}): full rebuild"
     return previous, None
 
 
-def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
-                      ) -> tuple[np.ndarray, set[str]]:
+def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache: dict[str, np.ndarray],
+                      progress: bool) -> tuple[np.ndarray, set[str]]:
     """Vectors for `texts`, embedding only those not in `cache`; also the keys that were embedded."""
     keys = [text_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())

@@ -36,10 +36,29 @@ def resolve_model(name_or_path: str) -> str:
     return name_or_path
 
 
+BACKENDS = ("onnx", "torch")
+
+
+def open_embedder(name: str, backend: str = "torch", *, onnx_file: str | Path | None = None, threads: int = 0):
+    """The model `name` run by `backend`: `OnnxEmbedder` (no torch import) or the torch `Embedder`.
+
+    Both have the same interface and give vectors of cosine > 0.99 to each other (see README
+    "Performance"); `backend` names are recorded in index manifests as `embedder.backend`.
+    """
+    if backend == "torch":
+        return Embedder(name)
+    if backend == "onnx":
+        from index.onnx_embedder import OnnxEmbedder  # imported here: onnx_embedder reuses this module
+
+        return OnnxEmbedder(name, onnx_file, threads=threads)
+    raise ModelError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
 class Embedder:
-    """A sentence-transformers model that returns L2-normalised float32 vectors."""
+    """A sentence-transformers model (torch) that returns L2-normalised float32 vectors."""
 
     normalized = True
+    backend = "torch"
 
     def __init__(self, name: str):
         self.name = name

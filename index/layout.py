@@ -52,6 +52,9 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     settings: dict = field(default_factory=dict)
+    # Which runtime and weights made the vectors ("torch", or "onnx:<file>:<sha256 prefix>"); indexes
+    # written before this field existed were all built with torch.
+    embedding_backend: str = "torch"
 
     def write(self, directory: Path) -> None:
         _write_json_atomic(directory / MANIFEST, asdict(self))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ class LoadedIndex:
         for passage in self.passages:
             self.passages_by_answer.setdefault(passage.answer_id, []).append(passage)
 
-    @property
+    @cached_property
     def topics(self) -> dict[str, int]:
         """Topic -> number of answers, most common first."""
         counts: dict[str, int] = {}

@@ -6,22 +6,28 @@ assignment by `swap`, so a request that started on the old index finishes on it.
 """
 from __future__ import annotations
 
+import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embedder import Embedder, open_embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
+from index.onnx_embedder import OnnxEmbedder
 from index.safety_tags import LETHAL_MEANS
+from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
 from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
 
 # Index tags moved out of the top results when a query is flagged as a crisis (safe messaging).
 DEMOTED_IN_CRISIS = (LETHAL_MEANS,)
+
+log = logging.getLogger("counsel_search")
 
 
 class QueryError(ValueError):
@@ -57,23 +63,56 @@ class SearchOutcome:
     index_version: str = ""  # the version that ranked this query (a swap may have happened since)
 
 
+def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedder) -> None:
+    """Refuse an index whose vectors another model made; note one made by another backend of the model.
+
+    The same model run by torch (fp32) and by ONNX Runtime (int8 weights) gives vectors with cosine
+    > 0.99 to each other, and querying across backends changes nDCG@10 by less than 0.01 (measured
+    by scripts/bench.py, README "Performance"), so a different backend is served with a warning
+    rather than refused. Builds never mix backends inside one index (index/builder.py).
+    """
+    manifest = index.manifest
+    if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
+        raise IndexFormatError(f"index {index.path} was built with {manifest.model!r}, "
+                               f"the service runs {embedder.name!r}")
+    if manifest.embedding_backend != embedder.backend:
+        log.warning("index %s was embedded by backend %s, queries by %s (same model: compatible; rebuild the "
+                    "index with this backend for identical vectors)", index.path, manifest.embedding_backend,
+                    embedder.backend)
+
+
 class SearchService:
-    def __init__(self, embedder: Embedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
-                 limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None):
+    def __init__(self, embedder: Embedder | OnnxEmbedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
+                 limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
+                 query_cache_size: int = 0, ranker: Ranker | None = None):
+        check_vectors_compatible(index, embedder)
         self.embedder = embedder
         self.config = config
         self.limits = limits
-        self.ranker = Ranker(index, config)
+        self.query_cache = QueryVectorCache(query_cache_size)
+        self.ranker = ranker if ranker is not None and ranker.index is index else Ranker(index, config)
         # Crisis prototypes are embedded once, here, with the same model as the queries.
         self.safety = safety or SafetyCheck.build(self.embedder.encode)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None) -> "SearchService":
-        """Load the model and the current index (checked to be built with that model)."""
-        index = load_index(index_dir, expected_model=model)
-        embedder = Embedder(model)
-        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources))
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "torch",
+             onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0) -> "SearchService":
+        """Load the model (run by `backend`) and the current index (checked to be built with that model).
+
+        The model loads on a second thread while the index and its ranker (BM25) load on this one:
+        both are mostly native code that releases the GIL, so cold start is the longer of the two,
+        not their sum.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
+            loading = pool.submit(open_embedder, model, backend, onnx_file=onnx_file, threads=threads)
+            try:
+                index = load_index(index_dir, expected_model=model)
+                ranker = Ranker(index, config)
+            finally:
+                embedder = loading.result()  # waits for the model (and raises its error) either way
+        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources),
+                   query_cache_size=query_cache_size, ranker=ranker)
 
     @property
     def index(self) -> LoadedIndex:
@@ -81,9 +120,7 @@ class SearchService:
 
     def swap(self, index: LoadedIndex) -> None:
         """Serve `index` from now on; requests already running keep the ranker they started with."""
-        if index.manifest.model != self.embedder.name or index.manifest.dimension != self.embedder.dimension:
-            raise IndexFormatError(f"index {index.path} was built with {index.manifest.model!r}, "
-                                   f"the service runs {self.embedder.name!r}")
+        check_vectors_compatible(index, self.embedder)
         self.ranker = Ranker(index, self.config)
 
     def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:
@@ -102,7 +139,15 @@ class SearchService:
         return query
 
     def encode(self, queries: list[str]) -> np.ndarray:
-        return self.embedder.encode(queries, batch_size=max(1, len(queries)))
+        """Query vectors; a single query is looked up in (and added to) the LRU cache first."""
+        if len(queries) == 1:
+            cached = self.query_cache.get(queries[0])
+            if cached is not None:
+                return cached[None, :]
+        vectors = self.embedder.encode(queries, batch_size=max(1, len(queries)))
+        if len(queries) == 1:
+            self.query_cache.put(queries[0], vectors[0])
+        return vectors
 
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
                query_vector: np.ndarray | None = None) -> SearchOutcome:

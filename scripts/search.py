@@ -12,7 +12,7 @@ import textwrap
 
 import _bootstrap  # noqa: F401
 
-from index.embedder import ModelError
+from index.embedder import BACKENDS, ModelError
 from index.layout import IndexFormatError
 from retriever.ranking import RankedAnswer
 from retriever.safety import SafetyConfigError, SafetyVerdict, load_resources
@@ -50,12 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic", action="append", help="only this topic (repeatable)")
     parser.add_argument("--index-dir", default=settings.index_dir, help="index directory (env INDEX_DIR)")
     parser.add_argument("--model", default=settings.embedding_model, help="model (env EMBEDDING_MODEL)")
+    parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
+                        help="runs the model (env EMBEDDING_BACKEND)")
     parser.add_argument("--json", action="store_true", help="print the API's JSON response")
     args = parser.parse_args(argv)
     try:
         service = SearchService.open(args.index_dir, args.model,
                                      limits=QueryLimits(settings.max_query_chars, settings.max_k),
-                                     resources=load_resources(settings.safety_region, settings.safety_resources_file))
+                                     resources=load_resources(settings.safety_region, settings.safety_resources_file),
+                                     backend=args.backend, onnx_file=settings.onnx_file,
+                                     threads=settings.embedding_threads)
         outcome = service.search(args.query, args.k, args.topic)
     except (IndexFormatError, ModelError, QueryError, SafetyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -110,9 +110,11 @@ def small_corpus_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from index.embedder import Embedder
+    """The model as the service runs it (EMBEDDING_BACKEND: torch unless set)."""
+    from index.embedder import open_embedder
+    from settings import Settings
 
-    return Embedder("all-MiniLM-L6-v2")
+    return open_embedder("all-MiniLM-L6-v2", Settings().embedding_backend)
 
 
 @pytest.fixture(scope="session")

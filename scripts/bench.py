@@ -1,0 +1,337 @@
+#!/usr/bin/env python
+"""Speed benchmark on the real corpus, in ONE run, every figure also as a ratio to the floor.
+
+    python scripts/bench.py [--data counsel_chat.csv] [--eval dev_queries.tsv] [--json]
+
+Measures, on this machine, in this order (about 4 minutes; all bounded in count and time, loopback only):
+- full build of the corpus with the torch backend (the baseline) and with the fast path (ONNX
+  Runtime, int8): seconds, answers/s; then an incremental build with one changed answer;
+- evaluation quality (nDCG@10, hit@1 on --eval) of both indexes, and across backends;
+- the FLOOR: the bare model encode of one query + a FAISS flat search, in process;
+- our in-process search (validation, encode, both vector searches, BM25, fusion, highlight);
+- the API over HTTP (uvicorn started by this script on 127.0.0.1) with 1, 8 and 32 concurrent
+  clients: p50/p95/p99 latency, requests/s, errors (query-vector cache off, so every request encodes);
+- cold start (process start to /readyz 200) for each backend, resident memory of the API
+  process, index size on disk.
+Latency ratios divide by the floor's p50; the throughput target is cores x 1000 / floor p50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import _bootstrap  # noqa: F401
+
+import httpx
+import numpy as np
+
+from load_test import WORRIES, free_port, run_load
+from index.builder import build_index
+from index.corpus import content_hash, load_corpus
+from index.embedder import open_embedder
+from index.layout import current_version_dir
+from index.loader import load_index
+from index.store import single_threaded
+from retriever.evaluation import read_labelled_queries, relevant_answers, score_system, timed_encodings
+from retriever.service import SearchService
+from settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("COUNSEL_SHARED", ROOT.parent / "shared"))  # as tests/conftest.py
+MODEL = "all-MiniLM-L6-v2"
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    values = np.asarray(samples_ms, dtype=np.float64)
+    return {f"p{p}": round(float(np.percentile(values, p)), 2) for p in (50, 95, 99)}
+
+
+def evaluate(service: SearchService, path: Path) -> dict[str, float]:
+    """nDCG@10 and hit@1 on the labelled worries, exactly as scripts/evaluate.py scores them."""
+    kept = [(q, relevant_answers(service.index, q)) for q in read_labelled_queries(path)]
+    kept = [(q, wanted) for q, wanted in kept if wanted]
+    vectors, encode_ms = timed_encodings(service.embedder, [q.text for q, _ in kept])
+    scores = score_system("bench", service, [q for q, _ in kept], [w for _, w in kept], vectors, encode_ms)
+    return {"ndcg@10": round(scores.ndcg_at_10, 4), "hit@1": round(scores.hit_at_1, 4), "queries": scores.queries}
+
+
+def timed_build(corpus, backend: str, index_dir: Path, incremental: bool = False) -> dict:
+    started = time.perf_counter()
+    embedder = open_embedder(MODEL, backend)  # threads 0: a build uses every core
+    report = build_index(corpus, embedder, index_dir, model_name=MODEL, incremental=incremental)
+    seconds = time.perf_counter() - started  # model load included: what a reindex job pays
+    return {"seconds": round(seconds, 2), "answers_per_s": round(report.answers / seconds, 1),
+            "embedded": report.embedded, "reused": report.reused, "passages": report.passages}
+
+
+def one_answer_changed(corpus):
+    """A copy of the corpus whose first answer has one more sentence (an edit, as a reindex sees it)."""
+    answers = list(corpus.answers)
+    first = answers[0]
+    changed = replace(first, answer=first.answer + " Thank you for asking this question.")
+    changed.content_hash = content_hash(changed)
+    answers[0] = changed
+    return replace(corpus, answers=answers)
+
+
+def measure_floor(embedder, index_dir: Path, queries: list[str], repeats: int) -> list[float]:
+    """The bare model encode of one query plus one exact flat search over the passage vectors."""
+    import faiss
+
+    store = load_index(index_dir, verify=False).passage_store
+    vectors = store.get_vectors(_all_ids(store))
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    samples = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        vector = embedder.encode([queries[i % len(queries)]], batch_size=1)
+        with single_threaded():
+            flat.search(vector, 10)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _all_ids(store) -> list[int]:
+    import faiss
+
+    return faiss.vector_to_array(store.index.id_map).tolist()
+
+
+def measure_in_process(service: SearchService, queries: list[str], repeats: int) -> list[float]:
+    samples = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        service.search(queries[i % len(queries)], 10)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def start_api(index_dir: Path, env_extra: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str, float]:
+    """Start uvicorn on loopback; return the process, its URL and seconds from spawn to /readyz 200."""
+    port = free_port()
+    env = {**os.environ, "INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "METRICS_ENABLED": "true", **env_extra}
+    log = open(workdir / f"server-{port}.log", "w")
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                                "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = started + 120
+    with httpx.Client(timeout=1) as client:
+        while time.perf_counter() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the API exited before it was ready; see {log.name}")
+            try:
+                if client.get(f"{base}/readyz").status_code == 200:
+                    return process, base, time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+    stop(process)
+    raise SystemExit("the API did not become ready in 120 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def resident_mb(pid: int) -> float:
+    """RSS of the process and its children (uvicorn workers), in MiB."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return round(sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20, 1)
+
+
+def disk_mb(directory: Path) -> float:
+    return round(sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20, 2)
+
+
+def http_rows(base: str, worries: list[str], args) -> dict:
+    rows = {}
+    for clients, budget in ((1, args.requests), (8, args.requests * 2), (32, args.requests * 4)):
+        rows[clients] = asyncio.run(run_load(base, worries, args.seconds, clients, budget, seed=clients))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=settings.counselchat_csv
+                        or SHARED / "data" / "counselchat" / "20200325_counsel_chat.csv")
+    parser.add_argument("--eval", type=Path, default=SHARED / "eval" / "dev_queries.tsv",
+                        help="worry<TAB>relevant question ids, for nDCG@10 (skipped if missing)")
+    parser.add_argument("--repeats", type=int, default=200, help="in-process searches per figure")
+    parser.add_argument("--requests", type=int, default=300, help="HTTP requests at 1 client (x2 at 8, x4 at 32)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time cap per HTTP load level")
+    parser.add_argument("--limit-answers", type=int, default=0, help="use only the first N answers (a smoke run)")
+    parser.add_argument("--skip-torch", action="store_true", help="no torch baseline build (quicker; no build ratio)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
+    args = parser.parse_args(argv)
+    if not 1 <= args.repeats <= 5000 or not 1 <= args.requests <= 5000 or not 0 < args.seconds <= 120:
+        parser.error("--repeats and --requests in 1..5000, --seconds in (0, 120]")
+
+    say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else (lambda *a: print(*a, flush=True))
+    workdir = Path(tempfile.mkdtemp(prefix="counsel-bench-"))
+    results: dict = {"machine": {"cores": os.cpu_count()}, "workdir": str(workdir)}
+    try:
+        corpus = load_corpus(args.data)
+        if args.limit_answers:
+            corpus = replace(corpus, answers=corpus.answers[: args.limit_answers])
+        eval_rows = read_labelled_queries(args.eval) if args.eval.is_file() else []
+        queries = [q.text for q in eval_rows] + WORRIES
+
+        say("building with the fast path (onnx)...")
+        fast_dir = workdir / "onnx"
+        results["build_fast"] = timed_build(corpus, "onnx", fast_dir)
+        results["build_incremental"] = timed_build(one_answer_changed(corpus), "onnx", fast_dir, incremental=True)
+        # the incremental run made a new version: the rest measures the index of the real corpus again
+        results["build_fast_check"] = timed_build(corpus, "onnx", fast_dir, incremental=True)
+        torch_dir = workdir / "torch"
+        if not args.skip_torch:
+            say("building with torch (the baseline, about 2 minutes)...")
+            results["build_torch"] = timed_build(corpus, "torch", torch_dir)
+        results["index_disk_mb"] = disk_mb(current_version_dir(fast_dir))
+
+        say("floor, in-process search, quality...")
+        threads = max(1, (os.cpu_count() or 1) // settings.search_threads)  # as the API runs it
+        onnx_service = SearchService.open(fast_dir, MODEL, backend="onnx", threads=threads)
+        floor = measure_floor(onnx_service.embedder, fast_dir, queries, args.repeats)
+        results["floor_ms"] = percentiles(floor)
+        results["in_process_ms"] = percentiles(measure_in_process(onnx_service, queries, args.repeats))
+        cached = SearchService(onnx_service.embedder, onnx_service.index, query_cache_size=1024, ranker=onnx_service.ranker)
+        measure_in_process(cached, queries, len(queries))  # fill the cache
+        results["in_process_cached_ms"] = percentiles(measure_in_process(cached, queries, args.repeats))
+        if eval_rows:
+            results["quality"] = {"onnx index, onnx queries": evaluate(onnx_service, args.eval)}
+        if not args.skip_torch:
+            torch_service = SearchService.open(torch_dir, MODEL, backend="torch")
+            results["floor_torch_ms"] = percentiles(measure_floor(torch_service.embedder, torch_dir, queries,
+                                                                  min(args.repeats, 100)))
+            if eval_rows:
+                results["quality"]["torch index, torch queries"] = evaluate(torch_service, args.eval)
+                cross = SearchService(onnx_service.embedder, torch_service.index)
+                results["quality"]["torch index, onnx queries"] = evaluate(cross, args.eval)
+            del torch_service
+        del onnx_service, cached
+
+        say("API over HTTP...")
+        process, base, cold = start_api(fast_dir, {"QUERY_CACHE_SIZE": "0"}, workdir)
+        try:
+            results["cold_start_s"] = round(cold, 2)
+            results["http"] = http_rows(base, queries, args)
+            results["api_rss_mb"] = resident_mb(process.pid)
+        finally:
+            stop(process)
+        if not args.skip_torch:
+            process, _, cold = start_api(torch_dir, {"EMBEDDING_BACKEND": "torch"}, workdir)
+            results["cold_start_torch_s"] = round(cold, 2)
+            results["api_rss_torch_mb"] = resident_mb(process.pid)
+            stop(process)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    results["targets"] = targets(results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(table(results))
+    return 0 if all(t["met"] for t in results["targets"].values()) else 1
+
+
+def targets(r: dict) -> dict:
+    floor = r["floor_ms"]["p50"]
+    one, many = r["http"][1], r["http"][32]
+    cores = r["machine"]["cores"]
+    out = {
+        "api p50 at 1 client <= 1.5x floor": {"value": round(one["latency_ms"]["p50"] / floor, 2), "limit": 1.5},
+        "api p99 at 1 client <= 3x floor": {"value": round(one["latency_ms"]["p99"] / floor, 2), "limit": 3.0},
+        "errors at 32 clients = 0": {"value": sum(many["errors"].values()), "limit": 0},
+        "throughput at 32 >= 70% of cores*1000/floor": {
+            "value": round(many["throughput_rps"] / (cores * 1000 / floor), 2), "limit": 0.7, "higher": True},
+        "cold start < 3 s": {"value": r["cold_start_s"], "limit": 3.0},
+    }
+    if "build_torch" in r:
+        out["full build >= 2x faster than torch"] = {
+            "value": round(r["build_torch"]["seconds"] / r["build_fast"]["seconds"], 2), "limit": 2.0, "higher": True}
+    if "torch index, torch queries" in r.get("quality", {}):
+        q = r["quality"]
+        out["nDCG@10 within 0.01 of torch"] = {
+            "value": round(abs(q["onnx index, onnx queries"]["ndcg@10"] - q["torch index, torch queries"]["ndcg@10"]), 4),
+            "limit": 0.01}
+    for target in out.values():
+        higher = target.pop("higher", False)
+        target["met"] = target["value"] >= target["limit"] if higher else target["value"] <= target["limit"]
+    return out
+
+
+def table(r: dict) -> str:
+    floor = r["floor_ms"]["p50"]
+
+    def ratio(value: float) -> str:
+        return f"{value / floor:.2f}x"
+
+    lines = ["| what | p50 ms | p95 ms | p99 ms | req/s | errors | p50 / floor | p99 / floor |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def latency_row(name: str, p: dict, rps: str = "", errors: str = "") -> None:
+        lines.append(f"| {name} | {p['p50']:.1f} | {p['p95']:.1f} | {p['p99']:.1f} | {rps} | {errors} | "
+                     f"{ratio(p['p50'])} | {ratio(p['p99'])} |")
+
+    latency_row("floor: model encode + FAISS flat search (onnx, in process)", r["floor_ms"])
+    if "floor_torch_ms" in r:
+        latency_row("same floor with torch (reference)", r["floor_torch_ms"])
+    latency_row("in-process search, full ranking path", r["in_process_ms"])
+    latency_row("in-process search, repeated query (LRU cache hit)", r["in_process_cached_ms"])
+    for clients, row in r["http"].items():
+        p = {k: row["latency_ms"][k] for k in ("p50", "p95", "p99")}
+        errors = sum(row["errors"].values())
+        latency_row(f"API over HTTP, {clients} client{'s' if clients > 1 else ''} ({row['ok']} requests)", p,
+                    f"{row['throughput_rps']:.0f}", str(errors))
+    cores = r["machine"]["cores"]
+    lines += ["", "| what | value | ratio |", "| --- | --- | --- |",
+              f"| throughput ceiling: cores x 1000 / floor p50 | {cores * 1000 / floor:.0f} req/s | "
+              f"32 clients reach {r['http'][32]['throughput_rps'] / (cores * 1000 / floor):.0%} |",
+              f"| cold start, onnx (spawn to /readyz 200) | {r['cold_start_s']:.2f} s | {r['cold_start_s'] * 1000 / floor:.0f}x floor |"]
+    if "cold_start_torch_s" in r:
+        lines.append(f"| cold start, torch | {r['cold_start_torch_s']:.2f} s | {r['cold_start_torch_s'] * 1000 / floor:.0f}x floor |")
+    lines.append(f"| API resident memory, onnx | {r['api_rss_mb']:.0f} MiB | |")
+    if "api_rss_torch_mb" in r:
+        lines.append(f"| API resident memory, torch | {r['api_rss_torch_mb']:.0f} MiB | |")
+    lines.append(f"| index size on disk | {r['index_disk_mb']:.1f} MiB | |")
+    fast = r["build_fast"]
+    if "build_torch" in r:
+        bt = r["build_torch"]
+        lines.append(f"| full build, torch (baseline) | {bt['seconds']:.1f} s, {bt['answers_per_s']:.0f} answers/s | 1.00x |")
+        lines.append(f"| full build, onnx (fast path) | {fast['seconds']:.1f} s, {fast['answers_per_s']:.0f} answers/s | "
+                     f"{bt['seconds'] / fast['seconds']:.2f}x faster |")
+    else:
+        lines.append(f"| full build, onnx (fast path) | {fast['seconds']:.1f} s, {fast['answers_per_s']:.0f} answers/s | |")
+    inc = r["build_incremental"]
+    lines.append(f"| incremental build, one answer changed | {inc['seconds']:.2f} s ({inc['embedded']} texts embedded, "
+                 f"{inc['reused']} reused) | {inc['seconds'] * 1000 / floor:.0f}x floor |")
+    for name, q in r.get("quality", {}).items():
+        lines.append(f"| quality, {name} | nDCG@10 {q['ndcg@10']:.4f}, hit@1 {q['hit@1']:.3f} | |")
+    lines += ["", "| target | measured | limit | met |", "| --- | --- | --- | --- |"]
+    lines += [f"| {name} | {t['value']} | {t['limit']} | {'yes' if t['met'] else 'NO'} |" for name, t in r["targets"].items()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
