@@ -134,6 +134,10 @@ PATTERNS: dict[str, list[str]] = {
         r"\bshoot(?:ing)?\s+(?:my|him|her)self\b",
         r"\b(?:gun|pistol)\s+to\s+my\s+head\b",
         r"\bjump(?:ing|ed)?\s+(?:off|from|in\s+front\s+of)\s+(?:a|the|my)\s+(?:\w+\s+)?(?:bridge|building|roof|cliff|balcony|train|car|bus|truck)",
+        # where people stand before jumping: the edge, a ledge, the tracks, or a bridge/roof "right now"
+        r"\b(?:standing|sitting|stood|sat|i'?m|im|i\s+am)\s+(?:on|at)\s+(?:the\s+)?(?:edge\s+of\s+(?:a|the|this|my)\s+(?:bridge|building|roof|rooftop|cliff|balcony|platform)|(?:a|the)\s+ledge|(?:the\s+)?(?:train\s+|railway\s+)?tracks)\b",
+        r"\b(?:on|at)\s+(?:a|the|this)\s+(?:bridge|roof|rooftop|cliff|ledge|balcony)\s+(?:right\s+)?now\b",
+        r"\babout\s+to\s+jump\b",
         r"\b(?:step|walk|throw\s+myself)\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|bus|car|truck)",
         r"\bdrive\s+(?:my\s+car\s+)?(?:off\s+(?:a|the)\s+(?:road|cliff|bridge)|into\s+(?:a\s+tree|a\s+wall|traffic))",
         r"\b(?:suicide|goodbye)\s+(?:note|letter)s?\b",
