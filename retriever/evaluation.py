@@ -95,7 +95,9 @@ def baseline_configs() -> dict[str, RankingConfig]:
     """One signal each: what the ranker is compared against."""
     return {
         "dense answers (foundation)": RankingConfig(**{**_OFF, "answer_dense": 1.0}),
-        "dense questions": RankingConfig(**{**_OFF, "question_dense": 1.0}),
+        "dense questions (title + body)": RankingConfig(**{**_OFF, "question_dense": 1.0, "question_views": "combined"}),
+        "dense questions (title, body apart)": RankingConfig(**{**_OFF, "question_dense": 1.0,
+                                                                "question_views": "title,body"}),
         "BM25 answers": RankingConfig(**{**_OFF, "answer_lexical": 1.0}),
         "BM25 questions": RankingConfig(**{**_OFF, "question_lexical": 1.0}),
     }
