@@ -35,7 +35,7 @@ CUTOFF = 10
 # Queries of the automatic benchmark are whole questions, some longer than a person's worry.
 EVALUATION_LIMITS = QueryLimits(max_query_chars=100_000, max_k=CUTOFF)
 _OFF = dict(question_dense=0.0, answer_dense=0.0, question_lexical=0.0, answer_lexical=0.0, prior=0.0,
-            group_by_question=False)
+            answer_passage_mean=0.0, group_by_question=False)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
 """Ranking on the small corpus: each signal does what it claims."""
+import pytest
+
 from index.loader import load_index
 from retriever.ranking import Ranker, RankingConfig
 
@@ -125,3 +127,32 @@ def test_an_index_without_separate_views_is_matched_as_title_and_body(small_inde
     combined = rank(small_index_dir, embedder, worry, question_views="combined")
     assert [(r.answer.answer_id, round(r.score, 5)) for r in fallback] == \
         [(r.answer.answer_id, round(r.score, 5)) for r in combined]
+
+
+@pytest.fixture(scope="module")
+def short_passage_index_dir(small_corpus_csv, embedder, tmp_path_factory):
+    """The small corpus split into 12-token passages, so every answer has several."""
+    from index.builder import build_index
+    from index.corpus import load_corpus
+
+    directory = tmp_path_factory.mktemp("short-passages") / "index"
+    build_index(load_corpus(small_corpus_csv), embedder, directory, model_name="all-MiniLM-L6-v2", passage_tokens=12)
+    return directory
+
+
+def test_the_answer_signal_blends_the_best_and_the_mean_passage_cosine(short_passage_index_dir, embedder):
+    """answer_passage_mean=w: answer_dense = (best passage cosine + w x mean passage cosine) / (1 + w),
+    so an answer on the worry throughout beats one that touches it in a single passage; 0 = best only."""
+    small_index_dir = short_passage_index_dir
+    index = load_index(small_index_dir)
+    worry = "how can I sleep better"
+    vector = embedder.encode([worry])[0]
+    longest = max(index.answers, key=lambda a: len(index.passages_by_answer[a.answer_id]))
+    passages = index.passages_by_answer[longest.answer_id]
+    assert len(passages) > 1
+    cosines = index.passage_store.get_vectors([p.passage_id for p in passages]) @ vector
+    only_answers = dict(question_dense=0, question_lexical=0, answer_lexical=0, prior=0, group_by_question=False)
+    for weight in (0.0, 0.3, 1.0):
+        results = rank(small_index_dir, embedder, worry, answer_passage_mean=weight, **only_answers)
+        signal = next(r.signals["answer_dense"] for r in results if r.answer.answer_id == longest.answer_id)
+        assert abs(signal - (cosines.max() + weight * cosines.mean()) / (1 + weight)) < 1e-4

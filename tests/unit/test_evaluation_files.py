@@ -43,6 +43,11 @@ def test_a_config_without_any_relevance_signal_is_refused():
         RankingConfig(fusion="max")
 
 
+def test_a_negative_passage_mean_blend_is_refused():
+    with pytest.raises(ValueError):
+        RankingConfig(answer_passage_mean=-0.1)
+
+
 @pytest.mark.parametrize("views", ["", "title,summary", " , "])
 def test_question_views_must_name_known_views(views):
     with pytest.raises(ValueError, match="question_views"):
