@@ -39,7 +39,7 @@ def resolve_model(name_or_path: str) -> str:
 BACKENDS = ("onnx", "torch")
 
 
-def open_embedder(name: str, backend: str = "torch", *, onnx_file: str | Path | None = None, threads: int = 0):
+def open_embedder(name: str, backend: str = "onnx", *, onnx_file: str | Path | None = None, threads: int = 0):
     """The model `name` run by `backend`: `OnnxEmbedder` (no torch import) or the torch `Embedder`.
 
     Both have the same interface and give vectors of cosine > 0.99 to each other (see README

@@ -96,7 +96,7 @@ class SearchService:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "torch",
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "onnx",
              onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0) -> "SearchService":
         """Load the model (run by `backend`) and the current index (checked to be built with that model).
 

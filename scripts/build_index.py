@@ -50,7 +50,7 @@ def parse_args(settings: Settings, argv: list[str] | None = None) -> argparse.Na
     parser.add_argument("--model", default=settings.embedding_model,
                         help="sentence-transformers model name or path (env EMBEDDING_MODEL)")
     parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
-                        help="runs the model: torch (default) or onnx (fast) (env EMBEDDING_BACKEND)")
+                        help="runs the model: onnx (default, fast) or torch (env EMBEDDING_BACKEND)")
     parser.add_argument("--passage-tokens", type=int, default=settings.passage_tokens,
                         help="max model tokens per passage (env PASSAGE_TOKENS)")
     parser.add_argument("--keep-versions", type=_positive, default=settings.keep_versions,

@@ -110,7 +110,7 @@ def small_corpus_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The model as the service runs it (EMBEDDING_BACKEND: torch unless set)."""
+    """The model as the service runs it (EMBEDDING_BACKEND: onnx unless set)."""
     from index.embedder import open_embedder
     from settings import Settings
 
@@ -194,11 +194,28 @@ def real_index_dir(tmp_path_factory, real_csv, embedder) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_service(real_index_dir, embedder):
+def real_embedder(real_index_dir, embedder):
+    """The model run by the backend the real index was built with (the session's `embedder` when they agree).
+
+    A prebuilt COUNSEL_TEST_INDEX may come from the other backend: serving across backends works (with a
+    warning), but incremental builds rightly re-embed everything on a backend change, so the corpus
+    tests query and extend the index with the backend that made it.
+    """
+    from index.embedder import open_embedder
+    from index.layout import Manifest, current_version_dir
+
+    built_with = Manifest.read(current_version_dir(real_index_dir)).embedding_backend
+    if built_with == embedder.backend:
+        return embedder
+    return open_embedder("all-MiniLM-L6-v2", built_with.split(":")[0])
+
+
+@pytest.fixture(scope="session")
+def real_service(real_index_dir, real_embedder):
     from index.loader import load_index
     from retriever.service import SearchService
 
-    return SearchService(embedder, load_index(real_index_dir))
+    return SearchService(real_embedder, load_index(real_index_dir))
 
 
 @pytest.fixture

@@ -54,6 +54,13 @@ CHILD = (r"(?:\b(?:my|our|his|her|their)\s+(?:\w+\s+){0,2}(?:son|daughter|child|
          r"\b(?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]?old|\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|"
          r"\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
 FEAR = r"(?:scared|afraid|terrified|fear|frightened|unsafe|not\s+safe|in\s+danger)"
+# An older person in a child's life (who can abuse without hitting): the frame of child sexual abuse.
+ADULT = (r"(?:(?:my|her|his|their)\s+(?:[\w']+\s+){0,2}(?:stepdad|step\s+dad|stepfather|step\s+father|stepbrother|step\s+brother|"
+         r"stepmom|stepmother|dad|father|uncle|grandpa|grandfather|cousin|friend|older\s+brother|"
+         r"babysitter|coach|teacher|neighbou?r|pastor|tutor)|(?:my\s+(?:mom|mum|mother|moms|mums)'?s?\s+(?:new\s+)?|her\s+|his\s+)"
+         r"(?:boyfriend|husband)|he|she)\b")
+NIGHT = r"(?:at\s+night|every\s+night|tonight|nights|asleep|sleeping|in\s+my\s+sleep|again)"
+MINOR_SELF = r"(?:\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b|\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b)(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))"
 
 # Idioms: blanked out before anything else is matched.
 IDIOMS = [
@@ -189,6 +196,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(?:scared|afraid|fear|fearing|terrified)\s+for\s+my\s+(?:life|safety)\b",
         r"\b(?:i'?m|i\s+am|im|we\s+are|we'?re)\s+not\s+safe\s+(?:at\s+home|here|with\s+(?:him|her|them))",
         r"\b(?:gun|knife|weapon)\s+(?:to|at|on)\s+(?:me|my|us)\b",
+        rf"\b{ADULT}\s+(?:\w+\s+){{0,2}}(?:does|did|do|doing|keeps\s+doing)\s+(?:sexual\s+)?(?:things|stuff)\s+to\s+me\b",
         r"\b(?:won'?t|doesn'?t|does\s+not)\s+let\s+me\s+(?:leave|go\s+out|see\s+(?:my\s+)?(?:friends|family))",
         r"\blocks?\s+me\s+(?:in|up|out)\b",
         rf"\b(?:want|wanna|going|urge|urges|thoughts?|think\s+about)\s+(?:to\s+|of\s+|about\s+)?(?:kill|killing|hurt|hurting|stab|stabbing|shoot|shooting)\s+(?:someone|somebody|people|him|her|them|my\s+(?:husband|wife|boyfriend|girlfriend|partner|dad|mom|father|mother|brother|sister|boss|roommate))\b",
@@ -200,6 +208,15 @@ PATTERNS: dict[str, list[str]] = {
         r"\bchild\s+(?:abuse|neglect|porn\w*|molest\w*)\b",
         r"\b(?:touch(?:es|ed)?|touching)\s+me\s+(?:inappropriately|down\s+there|in\s+my\s+private|where)",
         r"\b(?:touches|touched)\s+my\s+private",
+        # an older person getting into the speaker's bed, or into their room at night / while asleep
+        rf"\b{ADULT}\s+(?:\w+\s+){{0,3}}(?:get|gets|got|getting|come|comes|came|coming|climb\w*|crawl\w*|sneak\w*|snuck)\s+(?:in|into)\s+(?:bed\s+with\s+me|my\s+bed)\b",
+        rf"\b{ADULT}\s+(?:\w+\s+){{0,3}}(?:comes?|came|coming|walks?|walked|sneaks?|snuck|gets?|got)\s+(?:in|into\s+my\s+(?:bed)?room|in\s+my\s+(?:bed)?room)\b.{{0,40}}\b{NIGHT}\b",
+        rf"\b{NIGHT}\b.{{0,40}}\b{ADULT}\s+(?:\w+\s+){{0,3}}(?:comes?|came|coming|walks?|walked|sneaks?|snuck|gets?|got)\s+(?:in|into\s+my\s+(?:bed)?room|in\s+my\s+(?:bed)?room)\b",
+        # a minor saying someone touched them, or shows them sexual images, or swears them to secrecy about it
+        rf"{MINOR_SELF}.{{0,80}}\btouch(?:es|ed|ing)\s+me\b",
+        r"\bshow(?:s|ed|ing)?\s+me\s+(?:\w+\s+)?(?:private|naked|nude|dirty|sexual|porn\w*)\s+(?:pictures|pics|photos|videos|parts|things)\b",
+        r"\b(?:our|a)\s+(?:little\s+)?secret\b.{0,40}\b(?:touch\w*|does\s+to\s+me|did\s+to\s+me|naked)\b",
+        r"\b(?:touch\w*|does\s+to\s+me|did\s+to\s+me|naked)\b.{0,40}\b(?:our|a)\s+(?:little\s+)?secret\b",
     ],
 }
 

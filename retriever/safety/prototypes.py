@@ -8,7 +8,12 @@ matrix product (microseconds), never a second encoding of the query.
 
 A category fires when its best prototype is very close (>= `strong`), or close enough (>= `floor`)
 and clearly closer than the best contrast sentence (by `margin`). The thresholds were chosen for
-all-MiniLM-L6-v2 on the cases in tests/model/test_safety_semantic.py; another model needs its own.
+all-MiniLM-L6-v2 on the written cases in tests/data/crisis_cases.tsv, measured with BOTH backends
+(torch fp32 and the int8 ONNX export, whose scores differ by up to 0.012 on those cases): `floor` 0.60
+sits 0.022 under the lowest crisis case the floor decides (0.622 int8, 0.628 torch) and 0.016 over the
+highest ordinary worry that clears the margin (0.584), both more than the backends' difference, and
+leans toward flagging because a missed crisis costs far more than an extra help banner. Another
+model needs its own thresholds.
 """
 from __future__ import annotations
 
@@ -89,6 +94,16 @@ CRISIS_PROTOTYPES: dict[str, list[str]] = {
         "my husband hits our children",
         "my 8 year old said he wishes he was dead",
         "my teenager is cutting herself",
+        # the child's own voice: an adult at home they fear, often at night, often sexual (said indirectly)
+        "an adult in my house does things to me at night that I don't like",
+        "I'm a kid and I'm afraid of my stepdad when my mom is not home",
+        "I lock my bedroom door because of my mom's boyfriend",
+        "my uncle makes me keep a secret about what he does to me",
+        "someone in my family touches me when I'm trying to sleep",
+        "I'm scared to go home because of what my dad does to me",
+        "I'm afraid he will come into my room again tonight",
+        "an older relative does sexual stuff to me when we are alone",
+        "I'm a teenager and a grown up I live with makes me do things I don't want to",
     ],
 }
 
@@ -118,6 +133,10 @@ CONTRAST_PROTOTYPES: list[str] = [
     "why do I keep pushing people away", "my ex wants to get back together",
     "is my relationship with my stepmom normal", "how should I discipline my stubborn child",
     "my toddler says she hates me when she is angry", "my kids fight with each other all the time",
+    # night-time fears and home annoyances with no adult to fear: not abuse
+    "my little sister sneaks into my bed when there is a storm", "I'm scared of the dark at night",
+    "I had a nightmare and couldn't fall back asleep", "my roommate walks into my room without knocking",
+    "my stepdad and I argue about chores",
     # self-criticism and exhaustion
     "I feel burnt out and exhausted", "I don't like myself very much", "I'm so hard on myself",
 ]
@@ -126,7 +145,7 @@ CONTRAST_PROTOTYPES: list[str] = [
 @dataclass(frozen=True)
 class SemanticThresholds:
     strong: float = 0.72
-    floor: float = 0.62
+    floor: float = 0.60
     margin: float = 0.05
 
 

@@ -37,14 +37,14 @@ def evaluate(service: SearchService, queries, vectors) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def milvus_real_index(milvus_lite_engine, real_index_dir, real_csv, embedder, tmp_path_factory):
+def milvus_real_index(milvus_lite_engine, real_index_dir, real_csv, real_embedder, tmp_path_factory):
     root = tmp_path_factory.mktemp("milvus-real")
     backend = BackendConfig("milvus", str(root / "milvus.db"), collection_prefix="c" + uuid.uuid4().hex[:8],
                             consistency="Session")
     directory = root / "index"
     shutil.copytree(real_index_dir, directory, symlinks=True)
     manifest = load_index(real_index_dir, verify=False).manifest
-    report = build_index(load_corpus(real_csv), embedder, directory, model_name=manifest.model,
+    report = build_index(load_corpus(real_csv), real_embedder, directory, model_name=manifest.model,
                          passage_tokens=manifest.passage_tokens, incremental=True, backend=backend)
     return load_index(directory, backend=backend), report
 
@@ -56,16 +56,16 @@ def test_migrating_to_milvus_reuses_every_vector(milvus_real_index):
     assert len(index.passage_store) == index.manifest.passages
 
 
-def test_dev_set_scores_on_milvus_are_within_a_hundredth_of_faiss(milvus_real_index, real_service, embedder,
+def test_dev_set_scores_on_milvus_are_within_a_hundredth_of_faiss(milvus_real_index, real_service, real_embedder,
                                                                   dev_queries_file):
     queries = read_dev_queries(dev_queries_file)
-    vectors = embedder.encode([worry for worry, _ in queries])
+    vectors = real_embedder.encode([worry for worry, _ in queries])
     # Same ranking on both sides: a FAISS index built before question views existed (COUNSEL_TEST_INDEX)
     # is matched as title + body, while its Milvus copy, rebuilt here, gains the views.
     faiss_index = real_service.index
     config = RankingConfig() if faiss_index.question_views is not None else RankingConfig(question_views="combined")
-    on_faiss = evaluate(SearchService(embedder, faiss_index, config), queries, vectors)
-    on_milvus = evaluate(SearchService(embedder, milvus_real_index[0], config), queries, vectors)
+    on_faiss = evaluate(SearchService(real_embedder, faiss_index, config), queries, vectors)
+    on_milvus = evaluate(SearchService(real_embedder, milvus_real_index[0], config), queries, vectors)
     print(f"\ndev set ({len(queries)} worries) faiss {on_faiss}\n                     milvus {on_milvus}")
     for name in on_faiss:
         assert abs(on_milvus[name] - on_faiss[name]) <= 0.01, (name, on_faiss, on_milvus)

@@ -21,14 +21,14 @@ def index_2020_copy(tmp_path, real_index_dir):
     return tmp_path / "index"
 
 
-def test_2020_to_2022_embeds_only_new_and_changed_answers(index_2020_copy, embedder):
+def test_2020_to_2022_embeds_only_new_and_changed_answers(index_2020_copy, real_embedder):
     if not REAL_CSV_2022.is_file():
         pytest.skip(f"2022 snapshot not found at {REAL_CSV_2022}")
     before = load_index(index_2020_copy)
     corpus_2022 = load_corpus(REAL_CSV_2022)
     assert corpus_2022.empty_answers > 0  # the 2022 quirk: empty answers are skipped, not indexed
 
-    report = build_index(corpus_2022, embedder, index_2020_copy, model_name=before.manifest.model,
+    report = build_index(corpus_2022, real_embedder, index_2020_copy, model_name=before.manifest.model,
                          passage_tokens=before.manifest.passage_tokens, incremental=True)
     after = load_index(index_2020_copy)
     assert report.full_rebuild_reason is None and after.manifest.version == report.version

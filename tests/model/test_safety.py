@@ -49,6 +49,13 @@ def test_paraphrases_no_pattern_foresaw_are_caught_by_the_prototypes(check, embe
     assert full.crisis and "suicide" in full.categories and "semantic" in full.sources
 
 
+def test_a_child_afraid_of_an_adult_at_home_is_caught_by_the_prototypes_alone(check, embedder):
+    text = "I sleep with a chair against the door because of my mom's new boyfriend"
+    assert not check.check(text, None).crisis
+    full = check.check(text, embedder.encode([text])[0])
+    assert full.crisis and "child_at_risk" in full.categories and full.sources == ["semantic"]
+
+
 def test_the_search_reuses_its_query_vector_for_the_check(small_index_dir, embedder, monkeypatch):
     service = SearchService(embedder, load_index(small_index_dir))
     calls = []
