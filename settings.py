@@ -62,7 +62,9 @@ class Settings(BaseSettings):
 
     # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
     ranking_question_dense: float = Field(_RANKING.question_dense, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
+    ranking_question_views: str = Field(_RANKING.question_views, description="How a worry is matched to a question: comma-separated views among combined (title + body as one text), title, body; the closest view counts.")
     ranking_answer_dense: float = Field(_RANKING.answer_dense, ge=0, description="Weight of the best cosine to a passage of the answer.")
+    ranking_answer_passage_mean: float = Field(_RANKING.answer_passage_mean, ge=0, description="Blend of the mean passage cosine into the answer signal: (best + this x mean) / (1 + this); 0 = best passage only.")
     ranking_question_lexical: float = Field(_RANKING.question_lexical, ge=0, description="Weight of BM25 against the question (title and body).")
     ranking_answer_lexical: float = Field(_RANKING.answer_lexical, ge=0, description="Weight of BM25 against the answer text.")
     ranking_prior: float = Field(_RANKING.prior, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
@@ -98,7 +100,8 @@ class Settings(BaseSettings):
     def ranking_config(self):
         """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
         return RankingConfig(
-            question_dense=self.ranking_question_dense, answer_dense=self.ranking_answer_dense,
+            question_dense=self.ranking_question_dense, question_views=self.ranking_question_views,
+            answer_dense=self.ranking_answer_dense, answer_passage_mean=self.ranking_answer_passage_mean,
             question_lexical=self.ranking_question_lexical, answer_lexical=self.ranking_answer_lexical,
             prior=self.ranking_prior, fusion=self.ranking_fusion, group_by_question=self.ranking_group_by_question,
             question_candidates=self.ranking_question_candidates, passage_candidates=self.ranking_passage_candidates,

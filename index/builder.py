@@ -17,8 +17,8 @@ from index.embedder import Embedder
 from index.layout import (Manifest, build_lock, list_versions, new_version_name, sha256_of, switch_current,
                           versions_dir, IndexFormatError)
 from index.onnx_embedder import OnnxEmbedder
-from index.loader import (ANSWERS_FILE, PASSAGES_FILE, LoadedIndex, load_index, questions_of, text_key,
-                          vectors_by_text)
+from index.loader import (ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS, QUESTION_VIEWS_FILE, LoadedIndex, load_index,
+                          questions_of, text_key, vectors_by_text)
 from index.passages import split_answer
 
 AnswerTagger = Callable[[Answer], list[str]]
@@ -76,10 +76,14 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
         passages = [p for a in answers for p in split_answer(a.answer_id, a.answer, embedder.token_counts, passage_tokens)]
         questions = questions_of(answers)
 
-        texts = [p.text for p in passages] + [q.embedding_text for q in questions]
+        view_texts = [q.view_texts()[view] for view in range(len(QUESTION_VIEWS)) for q in questions]
+        texts = [p.text for p in passages] + [q.embedding_text for q in questions] + view_texts
         vectors, fresh_keys = _embed_with_cache(embedder, texts, cache, progress)
         embedded = len(fresh_keys & {text_key(p.text) for p in passages})
-        passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):]
+        embedded_questions = len(fresh_keys & {text_key(q.embedding_text) for q in questions})
+        question_end = len(passages) + len(questions)
+        passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):question_end]
+        question_views = vectors[question_end:].reshape(len(QUESTION_VIEWS), len(questions), embedder.dimension)
 
         version = new_version_name()
         root = versions_dir(index_dir)
@@ -92,7 +96,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
             store_files, store_summary = write_stores(
                 staging, version, answers, passages, passage_vectors, questions, question_vectors,
                 embedder.dimension, backend=backend, previous=previous if (incremental and reason is None) else None)
-            files = [ANSWERS_FILE, PASSAGES_FILE, *store_files]
+            _write_array(staging / QUESTION_VIEWS_FILE, question_views)
+            files = [ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS_FILE, *store_files]
             manifest = Manifest(
                 version=version, model=model_name, dimension=embedder.dimension, normalized=embedder.normalized,
                 corpus_sha256=corpus.source_sha256, answers=len(answers), questions=len(questions),
@@ -116,7 +121,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
                        unchanged, embedded, len(texts) - len(fresh_keys), round(time.perf_counter() - started, 3),
-                       reason if incremental else None, embedded_questions=len(fresh_keys) - embedded)
+                       reason if incremental else None, embedded_questions=embedded_questions)
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
@@ -149,6 +154,13 @@ def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache
         cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
     return vectors.astype(np.float32), {k for k, _ in missing}
+
+
+def _write_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, array.astype(np.float32), allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -18,6 +18,10 @@ from index.store import VectorStore
 ANSWERS_FILE = "answers.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 QUESTIONS_FILE = "questions.jsonl"
+# Each question's title and body embedded apart, shape (2, questions, dimension), in `questions_of` order.
+# Optional: an index built before it existed loads without it (the ranker then matches title + body only).
+QUESTION_VIEWS_FILE = "question_views.npy"
+QUESTION_VIEWS = ("title", "body")
 
 
 def question_text_for_embedding(title: str, text: str) -> str:
@@ -39,6 +43,15 @@ class Question:
     def embedding_text(self) -> str:
         return question_text_for_embedding(self.title, self.text)
 
+    def view_texts(self) -> tuple[str, str]:
+        """The texts of QUESTION_VIEWS: title and body apart (an empty body falls back to the title).
+
+        A worry is short like a title; a long body dilutes a title+body vector. Matching each part
+        apart lets the closer one count (retriever/ranking.py).
+        """
+        title = " ".join(self.title.split())
+        return title, " ".join(self.text.split()) or title
+
 
 @dataclass
 class LoadedIndex:
@@ -51,6 +64,7 @@ class LoadedIndex:
     passages: list[Passage]
     question_store: VectorStore
     passage_store: VectorStore
+    question_views: np.ndarray | None = None  # (len(QUESTION_VIEWS), questions, dimension) or None
 
     def __post_init__(self) -> None:
         self.answer_by_id = {a.answer_id: a for a in self.answers}
@@ -125,7 +139,22 @@ def load_index(index_dir: str | Path, *, expected_model: str | None = None, veri
     if len(question_store) != len(questions):
         raise IndexFormatError(f"{directory}: question store holds {len(question_store)} vectors for "
                                f"{len(questions)} questions")
-    return LoadedIndex(directory, manifest, answers, questions, passages, question_store, passage_store)
+    views = _read_question_views(directory, manifest, len(questions))
+    return LoadedIndex(directory, manifest, answers, questions, passages, question_store, passage_store, views)
+
+
+def _read_question_views(directory: Path, manifest: Manifest, questions: int) -> np.ndarray | None:
+    """The per-view question vectors when the version has them (None for an older version)."""
+    if QUESTION_VIEWS_FILE not in manifest.files:
+        return None
+    try:
+        views = np.load(directory / QUESTION_VIEWS_FILE, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"{directory}: cannot read {QUESTION_VIEWS_FILE} ({error})") from error
+    if views.shape != (len(QUESTION_VIEWS), questions, manifest.dimension):
+        raise IndexFormatError(f"{directory}: {QUESTION_VIEWS_FILE} has shape {views.shape}, expected "
+                               f"{(len(QUESTION_VIEWS), questions, manifest.dimension)}")
+    return views.astype(np.float32, copy=False)
 
 
 def text_key(text: str) -> str:
@@ -141,4 +170,7 @@ def vectors_by_text(index: LoadedIndex) -> dict[str, np.ndarray]:
     if index.questions:
         vectors = index.question_store.get_vectors([q.vector_id for q in index.questions])
         cache.update((text_key(q.embedding_text), v) for q, v in zip(index.questions, vectors))
+    if index.question_views is not None:
+        for view, vectors in enumerate(index.question_views):
+            cache.update((text_key(q.view_texts()[view]), v) for q, v in zip(index.questions, vectors))
     return cache

@@ -35,7 +35,7 @@ CUTOFF = 10
 # Queries of the automatic benchmark are whole questions, some longer than a person's worry.
 EVALUATION_LIMITS = QueryLimits(max_query_chars=100_000, max_k=CUTOFF)
 _OFF = dict(question_dense=0.0, answer_dense=0.0, question_lexical=0.0, answer_lexical=0.0, prior=0.0,
-            group_by_question=False)
+            answer_passage_mean=0.0, group_by_question=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,9 @@ def baseline_configs() -> dict[str, RankingConfig]:
     """One signal each: what the ranker is compared against."""
     return {
         "dense answers (foundation)": RankingConfig(**{**_OFF, "answer_dense": 1.0}),
-        "dense questions": RankingConfig(**{**_OFF, "question_dense": 1.0}),
+        "dense questions (title + body)": RankingConfig(**{**_OFF, "question_dense": 1.0, "question_views": "combined"}),
+        "dense questions (title, body apart)": RankingConfig(**{**_OFF, "question_dense": 1.0,
+                                                                "question_views": "title,body"}),
         "BM25 answers": RankingConfig(**{**_OFF, "answer_lexical": 1.0}),
         "BM25 questions": RankingConfig(**{**_OFF, "question_lexical": 1.0}),
     }

@@ -24,8 +24,8 @@ def test_labelled_benchmark_scores_every_system_and_skips_unanswerable_queries(s
     report = run_benchmark("labelled", "test", embedder, index, WORRIES, labelled_systems(RankingConfig()))
     assert report.skipped_queries == 1
     by_name = {s.system: s for s in report.systems}
-    assert set(by_name) == {"ranker", "dense answers (foundation)", "dense questions", "BM25 answers",
-                            "BM25 questions"}
+    assert set(by_name) == {"ranker", "dense answers (foundation)", "dense questions (title + body)",
+                            "dense questions (title, body apart)", "BM25 answers", "BM25 questions"}
     ranker = by_name["ranker"]
     assert ranker.queries == 3
     assert ranker.hit_at_1 == 1.0 and ranker.mrr_at_10 == 1.0

@@ -41,3 +41,20 @@ def test_a_config_without_any_relevance_signal_is_refused():
         RankingConfig(question_dense=0, answer_dense=0, question_lexical=0, answer_lexical=0, prior=1)
     with pytest.raises(ValueError):
         RankingConfig(fusion="max")
+
+
+def test_a_negative_passage_mean_blend_is_refused():
+    with pytest.raises(ValueError):
+        RankingConfig(answer_passage_mean=-0.1)
+
+
+@pytest.mark.parametrize("views", ["", "title,summary", " , "])
+def test_question_views_must_name_known_views(views):
+    with pytest.raises(ValueError, match="question_views"):
+        RankingConfig(question_views=views)
+
+
+def test_question_views_are_read_as_a_list_and_described():
+    config = RankingConfig(question_views=" title , body,title ")
+    assert config.views() == ("title", "body")
+    assert "question_views=title,body" in config.describe()
