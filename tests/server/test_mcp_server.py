@@ -38,8 +38,10 @@ def without_timing(body: dict) -> dict:
 
 async def stdio_session(index_dir: Path) -> dict:
     """One session over stdio: everything the test checks, gathered while the server runs."""
+    # the same model backend as the in-process API it is compared with (EMBEDDING_BACKEND of this run)
+    env = OFFLINE | {"EMBEDDING_BACKEND": Settings().embedding_backend}
     params = StdioServerParameters(command=sys.executable, args=[SCRIPT, "--index-dir", str(index_dir)],
-                                   env=OFFLINE, cwd=str(ROOT))
+                                   env=env, cwd=str(ROOT))
     async with Client(params, read_timeout_seconds=120) as client:
         seen = {"tools": {t.name: t for t in (await client.list_tools()).tools}}
         seen["resources"] = [str(r.uri) for r in (await client.list_resources()).resources]
