@@ -239,7 +239,9 @@ class Ranker:
         answer_dense[~retrieved] = float(np.nanmin(answer_dense)) if retrieved.any() else 0.0
         if self.answer_mean_vectors is not None:
             weight = self.config.answer_passage_mean
-            mean = self.answer_mean_vectors @ np.asarray(query_vector, dtype=np.float32)
+            # einsum, not `@`: above ~500k elements `@` hands the product to OpenBLAS threads, which
+            # on a busy 2-core machine took 8 ms instead of 0.2 ms (measured, 2,009 x 384).
+            mean = np.einsum("ij,j->i", self.answer_mean_vectors, np.asarray(query_vector, dtype=np.float32))
             answer_dense = (answer_dense + weight * mean) / (1.0 + weight)
         return answer_dense, retrieved
 
