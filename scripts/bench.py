@@ -33,8 +33,8 @@ from pathlib import Path
 import _bootstrap  # noqa: F401
 
 import httpx
-import numpy as np
 
+from _stats import percentiles
 from load_test import WORRIES, free_port, run_load
 from index.builder import build_index
 from index.corpus import content_hash, load_corpus
@@ -49,11 +49,6 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COUNSEL_SHARED", ROOT.parent / "shared"))  # as tests/conftest.py
 MODEL = "all-MiniLM-L6-v2"
-
-
-def percentiles(samples_ms: list[float]) -> dict[str, float]:
-    values = np.asarray(samples_ms, dtype=np.float64)
-    return {f"p{p}": round(float(np.percentile(values, p)), 2) for p in (50, 95, 99)}
 
 
 def evaluate(service: SearchService, path: Path) -> dict[str, float | None]:

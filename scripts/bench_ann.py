@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import _bootstrap  # noqa: F401
+from _stats import percentiles
 
 import numpy as np
 
@@ -66,8 +67,7 @@ def latency_ms(store: FaissStore, queries: np.ndarray, k: int) -> tuple[dict, np
             _, ids = store.search(query[None, :], k)
             samples.append((time.perf_counter() - started) * 1000)
             found.append(ids[0])
-    values = np.asarray(samples)
-    return {f"p{p}": round(float(np.percentile(values, p)), 2) for p in (50, 95, 99)}, np.vstack(found)
+    return percentiles(samples), np.vstack(found)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,10 +29,10 @@ import _bootstrap  # noqa: F401
 
 from index.builder import build_index
 from index.corpus import CorpusError, load_corpus
-from index.embedder import BACKENDS, open_embedder
 from index.fetch import FetchError, fetch_counselchat
 from index.layout import BuildLockedError, IndexFormatError, build_lock, rollback
 from index.safety_tags import tag_lethal_means
+from _model_options import add_model_options, open_model
 from settings import Settings
 
 DONE, FAILED, BAD_INPUT = 0, 1, 2
@@ -47,10 +47,7 @@ def parse_args(settings: Settings, argv: list[str] | None = None) -> argparse.Na
     parser.add_argument("--data", default=settings.counselchat_csv,
                         help="CSV or JSON Lines corpus (env COUNSELCHAT_CSV); fetched from the public source if unset")
     parser.add_argument("--index-dir", default=settings.index_dir, help="index directory (env INDEX_DIR)")
-    parser.add_argument("--model", default=settings.embedding_model,
-                        help="sentence-transformers model name or path (env EMBEDDING_MODEL)")
-    parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
-                        help="runs the model: onnx (default, fast) or torch (env EMBEDDING_BACKEND)")
+    add_model_options(parser, settings)
     parser.add_argument("--passage-tokens", type=int, default=settings.passage_tokens,
                         help="max model tokens per passage (env PASSAGE_TOKENS)")
     parser.add_argument("--keep-versions", type=_positive, default=settings.keep_versions,
@@ -89,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus = load_corpus(data, skip_bad_rows=args.skip_bad_rows)
         except CorpusError as error:
             return report.failed(BAD_INPUT, "bad_input", str(error))
-        embedder = open_embedder(args.model, args.backend, onnx_file=settings.onnx_file,
-                                 threads=settings.embedding_threads)  # 0 = every core: a build has the machine
+        embedder = open_model(args, settings)  # threads 0 = every core: a build has the machine
         built = build_index(corpus, embedder, args.index_dir, model_name=args.model,
                             passage_tokens=args.passage_tokens, keep_versions=args.keep_versions,
                             incremental=args.incremental, taggers=default_taggers(),

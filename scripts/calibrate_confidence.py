@@ -22,11 +22,11 @@ import numpy as np
 
 import _bootstrap  # noqa: F401
 
-from index.embedder import Embedder
 from index.loader import load_index
 from retriever.confidence import ConfidenceModel, evidence_of
 from retriever.evaluation import baseline_configs, question_queries, read_labelled_queries
 from retriever.ranking import Ranker
+from _model_options import add_model_options, open_model
 from settings import Settings
 
 
@@ -51,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", default=settings.index_dir)
-    parser.add_argument("--model", default=settings.embedding_model)
+    add_model_options(parser, settings)
     parser.add_argument("--queries", help="labelled worries (TSV): should mostly NOT be flagged")
     parser.add_argument("--off-topic", default="tests/data/off_topic_worries.txt", help="worries with no good match")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     index = load_index(args.index_dir, expected_model=args.model)
-    embedder = Embedder(args.model)
+    embedder = open_model(args, settings)
 
     questions = question_queries(index)
     vectors = embedder.encode([q.text for q in questions])

@@ -20,11 +20,12 @@ from pathlib import Path
 import _bootstrap  # noqa: F401
 
 from index.corpus import CorpusError, file_sha256, load_corpus
-from index.embedder import BACKENDS, Embedder, ModelError, open_embedder
+from index.embedder import Embedder, ModelError
 from index.layout import IndexFormatError
 from index.loader import load_index
 from retriever.evaluation import (automatic_systems, format_table, labelled_systems, question_queries,
                                   read_labelled_queries, run_benchmark)
+from _model_options import add_model_options, open_model
 from settings import Settings
 
 
@@ -51,17 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="the corpus the index was built from (CSV or JSON Lines)")
     parser.add_argument("--queries", required=True, help="TSV: worry<TAB>relevant question keys, comma-separated")
     parser.add_argument("--index-dir", help="an index of --data (default: build one in a temporary directory)")
-    parser.add_argument("--model", default=settings.embedding_model, help="model (env EMBEDDING_MODEL)")
-    parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
-                        help="runs the model (env EMBEDDING_BACKEND)")
+    add_model_options(parser, settings)
     parser.add_argument("--no-automatic", action="store_true", help="skip the automatic question->answers benchmark")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     ranker = settings.ranking_config()
     try:
         queries = read_labelled_queries(args.queries)
-        embedder = open_embedder(args.model, args.backend, onnx_file=settings.onnx_file,
-                                 threads=settings.embedding_threads)
+        embedder = open_model(args, settings)
         with tempfile.TemporaryDirectory(prefix="counsel-eval-") as workdir:
             index = open_index(args, embedder, Path(workdir))
             say = None if args.json else (lambda line: print(f"  running {line}", file=sys.stderr))

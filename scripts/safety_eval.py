@@ -17,8 +17,9 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401
 
-from index.embedder import Embedder
 from retriever.safety import SafetyCheck, load_resources
+from _stats import nearest_rank
+from _model_options import add_model_options, open_model
 from settings import Settings
 
 
@@ -36,19 +37,14 @@ def read_labelled(path: Path) -> list[tuple[str, bool]]:
     return rows
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path, help="labelled TSV files")
-    parser.add_argument("--model", default=settings.embedding_model)
+    add_model_options(parser, settings)
     parser.add_argument("--repeat", type=int, default=20, help="timing repetitions per query")
     args = parser.parse_args(argv)
-    embedder = Embedder(args.model)
+    embedder = open_model(args, settings)
     started = time.perf_counter()
     check = SafetyCheck.build(embedder.encode, load_resources(settings.safety_region, settings.safety_resources_file))
     print(f"prototypes embedded in {(time.perf_counter() - started) * 1000:.0f} ms (once, at start-up)")
@@ -75,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{path}: {len(rows)} lines; crises flagged {crises - missed}/{crises}; "
               f"non-crises flagged {false_alarms}/{len(rows) - crises}")
         print("\n".join(wrong) if wrong else "  no errors")
-        print(f"  check: median {statistics.median(check_ms):.3f} ms, p95 {percentile(check_ms, 0.95):.3f} ms; "
+        print(f"  check: median {statistics.median(check_ms):.3f} ms, p95 {nearest_rank(check_ms, 95):.3f} ms; "
               f"query encoding: median {statistics.median(encode_ms):.1f} ms "
               f"(check = {statistics.median(check_ms) / statistics.median(encode_ms):.1%} of encoding)")
     return 0

@@ -12,11 +12,12 @@ import textwrap
 
 import _bootstrap  # noqa: F401
 
-from index.embedder import BACKENDS, ModelError
+from index.embedder import ModelError
 from index.layout import IndexFormatError
 from retriever.ranking import RankedAnswer
 from retriever.safety import SafetyConfigError, SafetyVerdict, load_resources
 from retriever.service import QueryError, QueryLimits, SearchService
+from _model_options import add_model_options
 from settings import Settings
 
 
@@ -49,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5, help="number of answers (1..%d)" % settings.max_k)
     parser.add_argument("--topic", action="append", help="only this topic (repeatable)")
     parser.add_argument("--index-dir", default=settings.index_dir, help="index directory (env INDEX_DIR)")
-    parser.add_argument("--model", default=settings.embedding_model, help="model (env EMBEDDING_MODEL)")
-    parser.add_argument("--backend", default=settings.embedding_backend, choices=BACKENDS,
-                        help="runs the model (env EMBEDDING_BACKEND)")
+    add_model_options(parser, settings)
     parser.add_argument("--json", action="store_true", help="print the API's JSON response")
     args = parser.parse_args(argv)
     try:
