@@ -119,6 +119,11 @@ class Ranker:
         upvotes = np.array([a.upvotes for a in self.answers], dtype=np.float64)
         self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
         self.topic_sets = [set(a.topics) for a in self.answers]
+        # Per-query work is numpy over these arrays, not Python loops over candidates (README "Performance").
+        self.answer_of_passage = IdLookup({p.passage_id: self.position[p.answer_id] for p in index.passages})
+        self.question_of_vector = IdLookup({q.vector_id: i for i, q in enumerate(index.questions)})
+        self.id_order = _ranks([a.answer_id for a in self.answers])  # ties in score: answer id decides
+        self.text_key = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
         self.confidence = ConfidenceModel(threshold=config.confidence_threshold)
         self.question_view_vectors = self._question_view_vectors() if config.question_dense else None
         self.answer_mean_vectors = (self._answer_mean_vectors()
@@ -134,8 +139,8 @@ class Ranker:
         cfg = self.config
         topics = list(topics or [])
         started = time.perf_counter()
-        question_dense, question_vids = self._question_dense(query_vector, topics)
-        answer_dense, retrieved = self._answer_dense(query_vector, topics)
+        question_dense, question_hits = self._question_dense(query_vector, topics)
+        answer_dense, retrieved, best_passage = self._answer_dense(query_vector, topics)
         vector_search_ms = (time.perf_counter() - started) * 1000
 
         allowed = self._allowed(topics)
@@ -144,7 +149,7 @@ class Ranker:
         answer_lexical = (max_normalize(self.answer_lexical.scores(query) * allowed[0])
                           if cfg.answer_lexical else np.zeros(len(self.answers)))
 
-        candidates = self._candidates(question_vids, retrieved, question_lexical, answer_lexical, allowed[0])
+        candidates = self._candidates(question_hits, retrieved, question_lexical, answer_lexical, allowed[0])
         signals = [
             question_dense[self.answer_question[candidates]],
             answer_dense[candidates],
@@ -160,19 +165,18 @@ class Ranker:
         if demote_flags:
             order = self._demote(candidates, order, set(demote_flags))
         results = []
-        seen_texts: set[str] = set()
+        seen_texts: set[int] = set()
         for i in order:
-            answer = self.answers[candidates[i]]
-            text_key = " ".join(answer.answer.lower().split())
-            if text_key in seen_texts:
+            position = int(candidates[i])
+            if self.text_key[position] in seen_texts:
                 continue
-            seen_texts.add(text_key)
+            seen_texts.add(self.text_key[position])
             scores = {name: float(s[i]) for name, s in zip(SIGNALS, signals)}
-            results.append(RankedAnswer(answer, float(fused[i]), scores,
+            results.append(RankedAnswer(self.answers[position], float(fused[i]), scores,
                                         confidence=self.confidence.confidence(evidence_of(scores))))
             if len(results) == k:
                 break
-        self._highlight(results, query_vector)
+        self._highlight(results, query_vector, best_passage)
         best = max((r.confidence for r in results), default=None)
         return Ranking(results, len(candidates), {"vector_search": vector_search_ms},
                        low_confidence=self.confidence.is_low(best))
@@ -199,19 +203,22 @@ class Ranker:
         return np.stack(stacked)
 
     def _question_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine to every question (unretrieved ones get the lowest retrieved score), and the hits."""
+        """Cosine to every question (unretrieved ones get the lowest retrieved score), and the
+        positions of the questions retrieved."""
         size = len(self.index.questions)
         if not self.config.question_dense:
             return np.zeros(size), np.zeros(0, dtype=np.int64)
         if self.question_view_vectors is not None:
             return self._question_views_dense(query_vector, topics)
         scores, vids = self.index.question_store.search(query_vector, self.config.question_candidates, topics)
-        filled = _floor_filled(size, scores[0], vids[0],
-                               lambda vid: self.question_position[self.index.question_by_vector[vid].question_id])
-        return filled, vids[0]
+        valid = vids[0] >= 0
+        hits = self.question_of_vector.positions(vids[0][valid])
+        filled = np.full(size, float(scores[0][valid].min()) if valid.any() else 0.0, dtype=np.float64)
+        filled[hits] = scores[0][valid]
+        return filled, hits
 
     def _question_views_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Exact best-view cosine to every question, and the vector ids of the best allowed ones.
+        """Exact best-view cosine to every question, and the positions of the best allowed ones.
 
         One matrix product over views x questions (824 x 2 for CounselChat: microseconds).
         """
@@ -219,31 +226,34 @@ class Ranker:
         ranked = np.argsort(-scores, kind="stable")
         if topics:
             ranked = ranked[self._allowed(topics)[1][ranked] > 0]
-        top = ranked[: self.config.question_candidates]
-        return scores.astype(np.float64), np.array([self.index.questions[i].vector_id for i in top], dtype=np.int64)
+        return scores.astype(np.float64), ranked[: self.config.question_candidates]
 
-    def _answer_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Best passage cosine per answer (floor-filled like questions) and a mask of answers retrieved."""
+    def _answer_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Best passage cosine per answer (floor-filled like questions), a mask of the answers
+        retrieved, and {answer position: (best passage id, its cosine)} for the highlight."""
         size = len(self.answers)
         if not self.config.answer_dense:
-            return np.zeros(size), np.zeros(size, dtype=bool)
+            return np.zeros(size), np.zeros(size, dtype=bool), {}
         scores, vids = self.index.passage_store.search(query_vector, self.config.passage_candidates, topics)
-        answer_dense = np.full(size, np.nan)
-        for score, vid in zip(scores[0], vids[0]):
-            if vid < 0:
-                continue
-            pos = self.position[self.index.passage_by_vector[int(vid)].answer_id]
-            if np.isnan(answer_dense[pos]) or score > answer_dense[pos]:
-                answer_dense[pos] = score
-        retrieved = ~np.isnan(answer_dense)
-        answer_dense[~retrieved] = float(np.nanmin(answer_dense)) if retrieved.any() else 0.0
+        valid = vids[0] >= 0
+        scores, vids = scores[0][valid], vids[0][valid]
+        owners = self.answer_of_passage.positions(vids)
+        # The first hit of each answer in best-first order is its best passage (ties: the store's order).
+        by_score = np.argsort(-scores, kind="stable")
+        answers, first = np.unique(owners[by_score], return_index=True)
+        best = by_score[first]
+        answer_dense = np.full(size, float(scores[best].min()) if len(best) else 0.0, dtype=np.float64)
+        answer_dense[answers] = scores[best]
+        retrieved = np.zeros(size, dtype=bool)
+        retrieved[answers] = True
+        best_passage = dict(zip(answers.tolist(), zip(vids[best].tolist(), scores[best].tolist())))
         if self.answer_mean_vectors is not None:
             weight = self.config.answer_passage_mean
             # einsum, not `@`: above ~500k elements `@` hands the product to OpenBLAS threads, which
             # on a busy 2-core machine took 8 ms instead of 0.2 ms (measured, 2,009 x 384).
             mean = np.einsum("ij,j->i", self.answer_mean_vectors, np.asarray(query_vector, dtype=np.float32))
             answer_dense = (answer_dense + weight * mean) / (1.0 + weight)
-        return answer_dense, retrieved
+        return answer_dense, retrieved, best_passage
 
     def _answer_mean_vectors(self) -> np.ndarray:
         """Per answer, the mean of its passage vectors: its dot with the worry IS the mean passage cosine.
@@ -271,40 +281,47 @@ class Ranker:
         questions = np.array([1.0 if wanted.intersection(q.topics) else 0.0 for q in self.index.questions])
         return answers, questions
 
-    def _candidates(self, question_vids, retrieved: np.ndarray, question_lexical: np.ndarray,
+    def _candidates(self, question_hits: np.ndarray, retrieved: np.ndarray, question_lexical: np.ndarray,
                     answer_lexical: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """Positions (ascending) of every allowed answer some signal retrieved: its passages, its
+        question (dense), or the top BM25 questions and answers."""
         n = self.config.lexical_candidates
-        chosen = set(np.flatnonzero(retrieved).tolist())
-        for vid in question_vids:
-            if vid >= 0:
-                chosen.update(self.answers_of_question[self.question_position[
-                    self.index.question_by_vector[int(vid)].question_id]])
-        for q in np.argsort(-question_lexical)[:n]:
-            if question_lexical[q] > 0:
-                chosen.update(self.answers_of_question[q])
-        chosen.update(i for i in np.argsort(-answer_lexical)[:n].tolist() if answer_lexical[i] > 0)
-        return np.array(sorted(i for i in chosen if allowed[i] > 0), dtype=np.int64)
+        top_questions = np.argsort(-question_lexical)[:n]
+        top_answers = np.argsort(-answer_lexical)[:n]
+        questions = np.zeros(len(self.index.questions), dtype=bool)
+        questions[question_hits] = True
+        questions[top_questions[question_lexical[top_questions] > 0]] = True
+        chosen = retrieved | questions[self.answer_question]
+        chosen[top_answers[answer_lexical[top_answers] > 0]] = True
+        return np.flatnonzero(chosen & (allowed > 0))
 
     def _order(self, candidates: np.ndarray, fused: np.ndarray) -> list[int]:
-        """Best first; with grouping, all answers of a question follow its best one."""
-        by_score = sorted(range(len(candidates)), key=lambda i: (-fused[i], self.answers[candidates[i]].answer_id))
-        if not self.config.group_by_question:
-            return by_score
-        groups: dict[int, list[int]] = {}
-        for i in by_score:
-            groups.setdefault(int(self.answer_question[candidates[i]]), []).append(i)
-        return [i for members in groups.values() for i in members]
+        """Best first (equal scores: by answer id); with grouping, all answers of a question follow its best one."""
+        by_score = np.lexsort((self.id_order[candidates], -fused))
+        if self.config.group_by_question:
+            questions = self.answer_question[candidates[by_score]]
+            _, first_seen, group = np.unique(questions, return_index=True, return_inverse=True)
+            by_score = by_score[np.argsort(first_seen[group], kind="stable")]
+        return by_score.tolist()
 
     def _demote(self, candidates: np.ndarray, order: list[int], flags: set[str]) -> list[int]:
         """Stable partition: untagged answers first, in their order; tagged ones after, in theirs."""
         tagged = [not flags.isdisjoint(self.answers[candidates[i]].flags) for i in order]
         return [i for i, t in zip(order, tagged) if not t] + [i for i, t in zip(order, tagged) if t]
 
-    def _highlight(self, results: list[RankedAnswer], query_vector: np.ndarray) -> None:
-        """Attach to each result the passage of its answer closest to the worry."""
+    def _highlight(self, results: list[RankedAnswer], query_vector: np.ndarray, best_passage: dict) -> None:
+        """Attach to each result the passage of its answer closest to the worry.
+
+        An answer retrieved through its passages already has its best one (the store returned it);
+        only the others read their passage vectors.
+        """
         for result in results:
             passages = self.index.passages_by_answer.get(result.answer.answer_id, [])
             if not passages:
+                continue
+            found = best_passage.get(self.position[result.answer.answer_id])
+            if found is not None:
+                result.highlight, result.highlight_score = self.index.passage_by_vector[found[0]], found[1]
                 continue
             vectors = self.index.passage_store.get_vectors([p.passage_id for p in passages])
             scores = vectors @ query_vector
@@ -312,11 +329,20 @@ class Ranker:
             result.highlight, result.highlight_score = passages[best], float(scores[best])
 
 
-def _floor_filled(size: int, scores: np.ndarray, ids: np.ndarray, position) -> np.ndarray:
-    """Scores by position for the retrieved ids; everything else gets the lowest retrieved score."""
-    valid = ids >= 0
-    floor = float(scores[valid].min()) if valid.any() else 0.0
-    filled = np.full(size, floor, dtype=np.float64)
-    for score, vid in zip(scores[valid], ids[valid]):
-        filled[position(int(vid))] = score
-    return filled
+class IdLookup:
+    """Maps 63-bit vector ids to positions with one `searchsorted`, for whole arrays of ids at once."""
+
+    def __init__(self, positions_by_id: dict[int, int]):
+        ids = np.fromiter(positions_by_id.keys(), dtype=np.int64, count=len(positions_by_id))
+        order = np.argsort(ids)
+        self.ids = ids[order]
+        self.values = np.fromiter(positions_by_id.values(), dtype=np.int64, count=len(positions_by_id))[order]
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.ids, np.asarray(ids, dtype=np.int64))]
+
+
+def _ranks(keys: list[str]) -> np.ndarray:
+    """Dense rank of each key in sorted order: equal keys get equal ranks."""
+    order = {key: rank for rank, key in enumerate(sorted(set(keys)))}
+    return np.array([order[key] for key in keys], dtype=np.int64)
