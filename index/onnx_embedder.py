@@ -80,6 +80,9 @@ class OnnxEmbedder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = max(0, int(threads))  # 0 = ONNX Runtime picks (all cores)
             options.inter_op_num_threads = 1
+            # Idle model threads sleep instead of spinning: a serving process also needs the cores for
+            # HTTP and ranking between model calls (measured: 98 -> 124 req/s at 32 clients).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         except ModelError:

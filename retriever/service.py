@@ -20,6 +20,7 @@ from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
 from index.onnx_embedder import OnnxEmbedder
 from index.safety_tags import LETHAL_MEANS
+from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
 from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
@@ -84,12 +85,15 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedd
 class SearchService:
     def __init__(self, embedder: Embedder | OnnxEmbedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
                  limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
-                 query_cache_size: int = 0, ranker: Ranker | None = None):
+                 query_cache_size: int = 0, ranker: Ranker | None = None, encode_batch_max: int = 0):
         check_vectors_compatible(index, embedder)
         self.embedder = embedder
         self.config = config
         self.limits = limits
         self.query_cache = QueryVectorCache(query_cache_size)
+        # Concurrent single searches share model calls (retriever/batching.py); 0 or 1 = each encodes alone.
+        self.batcher = (EncodeBatcher(lambda texts: embedder.encode(texts, batch_size=max(1, len(texts))),
+                                      encode_batch_max) if encode_batch_max > 1 else None)
         self.ranker = ranker if ranker is not None and ranker.index is index else Ranker(index, config)
         # Crisis prototypes are embedded once, here, with the same model as the queries.
         self.safety = safety or SafetyCheck.build(self.embedder.encode)
@@ -97,7 +101,8 @@ class SearchService:
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
              limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "onnx",
-             onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0) -> "SearchService":
+             onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0,
+             encode_batch_max: int = 0) -> "SearchService":
         """Load the model (run by `backend`) and the current index (checked to be built with that model).
 
         The model loads on a second thread while the index and its ranker (BM25) load on this one:
@@ -112,7 +117,7 @@ class SearchService:
             finally:
                 embedder = loading.result()  # waits for the model (and raises its error) either way
         return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources),
-                   query_cache_size=query_cache_size, ranker=ranker)
+                   query_cache_size=query_cache_size, ranker=ranker, encode_batch_max=encode_batch_max)
 
     @property
     def index(self) -> LoadedIndex:
@@ -144,10 +149,18 @@ class SearchService:
             cached = self.query_cache.get(queries[0])
             if cached is not None:
                 return cached[None, :]
-        vectors = self.embedder.encode(queries, batch_size=max(1, len(queries)))
+        if len(queries) == 1 and self.batcher is not None:
+            vectors = self.batcher.encode_one(queries[0])[None, :]
+        else:
+            vectors = self.embedder.encode(queries, batch_size=max(1, len(queries)))
         if len(queries) == 1:
             self.query_cache.put(queries[0], vectors[0])
         return vectors
+
+    def close(self) -> None:
+        """Stop the encoder thread of the micro-batcher, if any (the app's shutdown calls this)."""
+        if self.batcher is not None:
+            self.batcher.close()
 
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
                query_vector: np.ndarray | None = None) -> SearchOutcome:

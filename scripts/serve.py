@@ -14,7 +14,8 @@ import _bootstrap  # noqa: F401
 
 import build_index
 from api.main import create_app
-from api.server import serve
+from api.server import serve, serve_workers
+from api.state import serving_processes
 from index.layout import IndexFormatError, current_version_dir
 from settings import Settings
 
@@ -28,7 +29,11 @@ def main() -> int:
         status = build_index.main(["--index-dir", str(settings.index_dir)])
         if status:
             return status
-    serve(create_app(settings), settings)
+    workers = serving_processes(settings)
+    if workers > 1:
+        serve_workers(settings, workers)
+    else:
+        serve(create_app(settings), settings)
     return 0
 
 
