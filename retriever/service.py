@@ -82,11 +82,25 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedd
                     embedder.backend)
 
 
+def one_blas_thread() -> None:
+    """Let numpy's BLAS use one thread in this process, from now on.
+
+    A search's matrix products are small (2,009 x 384 for CounselChat): on one thread they take
+    about 0.05 ms, while OpenBLAS's own thread team, competing with the model and with other
+    searches for the cores, took 8 ms on a busy 2-core machine (measured). Concurrency comes from
+    serving several searches at once, not from splitting one product.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class SearchService:
     def __init__(self, embedder: Embedder | OnnxEmbedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
                  limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
                  query_cache_size: int = 0, ranker: Ranker | None = None, encode_batch_max: int = 0):
         check_vectors_compatible(index, embedder)
+        one_blas_thread()
         self.embedder = embedder
         self.config = config
         self.limits = limits
@@ -105,19 +119,23 @@ class SearchService:
              encode_batch_max: int = 0) -> "SearchService":
         """Load the model (run by `backend`) and the current index (checked to be built with that model).
 
-        The model loads on a second thread while the index and its ranker (BM25) load on this one:
-        both are mostly native code that releases the GIL, so cold start is the longer of the two,
-        not their sum.
+        The model loads, then embeds the crisis prototypes, on a second thread while the index and
+        its ranker (BM25) load on this one: the model's work is native code that releases the GIL,
+        so cold start is the longer of the two, not their sum.
         """
+        def model_and_safety():
+            embedder = open_embedder(model, backend, onnx_file=onnx_file, threads=threads)
+            return embedder, SafetyCheck.build(embedder.encode, resources)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
-            loading = pool.submit(open_embedder, model, backend, onnx_file=onnx_file, threads=threads)
+            loading = pool.submit(model_and_safety)
             try:
                 index = load_index(index_dir, expected_model=model)
                 ranker = Ranker(index, config)
             finally:
-                embedder = loading.result()  # waits for the model (and raises its error) either way
-        return cls(embedder, index, config, limits, SafetyCheck.build(embedder.encode, resources),
-                   query_cache_size=query_cache_size, ranker=ranker, encode_batch_max=encode_batch_max)
+                embedder, safety = loading.result()  # waits for the model (and raises its error) either way
+        return cls(embedder, index, config, limits, safety, query_cache_size=query_cache_size, ranker=ranker,
+                   encode_batch_max=encode_batch_max)
 
     @property
     def index(self) -> LoadedIndex:

@@ -1,4 +1,6 @@
 """The typed Python client round-trips every endpoint against the app (in-process, no socket)."""
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,10 +69,9 @@ def test_not_ready_is_an_answer_not_an_error(tmp_path):
     app = create_app(Settings(index_dir=tmp_path / "missing"))
     with TestClient(app) as http:
         api = CounselClient(http=http)
-        for _ in range(100):  # the background load fails at once: there is no index
-            status = api.ready().status
-            if status != "loading":
-                break
+        deadline = time.monotonic() + 60  # the background load fails (no index) once the model has loaded
+        while (status := api.ready().status) == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert status == "failed"
         with pytest.raises(CounselAPIError) as not_ready:
             api.search("sleep")
