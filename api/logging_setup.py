@@ -86,7 +86,6 @@ def configure_logging(level: int = logging.INFO) -> None:
     access = logging.getLogger("uvicorn.access")
     access.handlers, access.propagate, access.disabled = [], False, True
     install_uvicorn_scrubbing()
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     silence_progress_bars()
 
 
