@@ -48,6 +48,21 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
+def lua_string(text: str) -> str:
+    """A Lua (5.1, as wrk's LuaJIT reads it) string literal of `text`'s UTF-8 bytes: quote and
+    backslash escaped, every byte outside printable ASCII as a decimal escape."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
 def lua_requests(worries: list[str], k: int = 10) -> str:
     """The requests as a Lua table: four POSTs to one GET, as load_test.py's clients send them."""
     rows = []
@@ -57,7 +72,7 @@ def lua_requests(worries: list[str], k: int = 10) -> str:
         else:
             rows.append({"method": "POST", "path": "/v1/search", "body": json.dumps({"query": worry, "k": k})})
     return "PREPARED = {\n" + ",\n".join(
-        "{" + ", ".join(f"{key} = {json.dumps(value)}" for key, value in row.items()) + "}" for row in rows) + "\n}\n"
+        "{" + ", ".join(f"{key} = {lua_string(value)}" for key, value in row.items()) + "}" for row in rows) + "\n}\n"
 
 
 def run_wrk(base: str, worries: list[str], seconds: float, connections: int) -> dict:

@@ -10,7 +10,15 @@ from test_production_server import free_port, send_worries, start, stop, wait_re
 
 
 def workers_of(process) -> list[psutil.Process]:
-    return [p for p in psutil.Process(process.pid).children() if "resource_tracker" not in " ".join(p.cmdline())]
+    """The live worker processes (not multiprocessing's resource tracker, not a zombie not yet reaped)."""
+    alive = []
+    for child in psutil.Process(process.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(child.cmdline()):
+                alive.append(child)
+        except psutil.Error:  # exited between the listing and the look
+            pass
+    return alive
 
 
 def wait_for(condition, seconds: float = 60) -> bool:
