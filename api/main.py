@@ -33,8 +33,15 @@ LIMIT_ERRORS = {
 }
 
 
-def create_app(settings: Settings | None = None, service: SearchService | None = None) -> FastAPI:
-    """Build the app. Pass `service` to serve an already loaded index (tests, embedding)."""
+def create_app(settings: Settings | None = None, service: SearchService | None = None, *,
+               load_before_serving: bool = False) -> FastAPI:
+    """Build the app. Pass `service` to serve an already loaded index (tests, embedding).
+
+    By default the index loads in the background and the app answers at once (`/readyz` says
+    "loading", searches 503). With `load_before_serving` its start-up waits for the load: a worker
+    process sharing a port with others then accepts no connection before it can search, so a
+    client never lands on a worker that is still loading (api/server.py).
+    """
     state = AppState(settings or Settings())
     if service is not None:
         state.service, state.status = service, "ready"
@@ -46,6 +53,8 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         loading = None
         if state.service is None:
             loading = asyncio.create_task(asyncio.to_thread(state.load))
+            if load_before_serving:
+                await loading
         reloader.start()  # follows `current` once the first load is done
         yield
         reloader.stop()

@@ -98,8 +98,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
 
 
 def _worker(listening: socket.socket) -> None:
-    """One worker process: its own settings, model, index and app, serving the shared socket."""
+    """One worker process: its own settings, model, index and app, serving the shared socket once
+    its index is loaded (a loading worker would answer 503 to the clients the kernel gives it)."""
     from api.main import create_app
 
     settings = Settings()
-    serve(create_app(settings), settings, [listening])
+    serve(create_app(settings, load_before_serving=True), settings, [listening])

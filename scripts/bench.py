@@ -311,9 +311,11 @@ def targets(r: dict) -> dict:
         out["nDCG@10 within 0.01 of torch"] = {
             "value": round(abs(q["onnx index, onnx queries"]["ndcg@10"] - q["torch index, torch queries"]["ndcg@10"]), 4),
             "limit": 0.01}
+    out["cold start < 3 s (1 process)"]["strict"] = True  # "under 3 seconds"
     for target in out.values():
-        higher = target.pop("higher", False)
-        target["met"] = target["value"] >= target["limit"] if higher else target["value"] <= target["limit"]
+        higher, strict = target.pop("higher", False), target.pop("strict", False)
+        target["met"] = (target["value"] >= target["limit"] if higher else
+                         target["value"] < target["limit"] if strict else target["value"] <= target["limit"])
     return out
 
 

@@ -1,7 +1,6 @@
 """The running API follows `current`: an admin reload or the poll swaps a new version in; a broken
 version is refused, reported on /readyz and /v1/index, and the old one keeps serving."""
 import shutil
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from index.loader import load_index
 from retriever.service import SearchService
 from settings import Settings
 from tests.conftest import write_csv
+from tests.waiting import wait_for
 
 MODEL = "all-MiniLM-L6-v2"
 TOKEN = {"Authorization": "Bearer test-admin-token"}
@@ -127,12 +127,3 @@ def test_a_service_that_started_without_an_index_picks_up_the_first_build(tmp_pa
 def wait_for_version(client, version, timeout=30.0):
     return wait_for(lambda: client.get("/v1/index").status_code == 200
                     and client.get("/v1/index").json()["version"] == version, timeout)
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False

@@ -1,12 +1,12 @@
 """WORKERS > 1: several server processes on one port, supervised by scripts/serve.py."""
 import signal
 import sys
-import time
 
 import httpx
 import psutil
 
 from test_production_server import free_port, send_worries, start, stop, wait_ready
+from tests.waiting import wait_for
 
 
 def workers_of(process) -> list[psutil.Process]:
@@ -21,28 +21,22 @@ def workers_of(process) -> list[psutil.Process]:
     return alive
 
 
-def wait_for(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_two_workers_serve_one_port_replace_a_dead_one_and_all_stop_on_sigterm(small_index_dir):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start([sys.executable, "scripts/serve.py"], small_index_dir, port, WORKERS="2", SHUTDOWN_DRAIN_S="1")
     try:
         wait_ready(base, process)
-        assert wait_for(lambda: len(workers_of(process)) == 2)
+        # From the first ready answer on, no search meets a worker still loading its index (no 503).
+        for _ in range(20):
+            assert httpx.post(f"{base}/v1/search", json={"query": "can't sleep", "k": 2}, timeout=30).status_code == 200
+        assert wait_for(lambda: len(workers_of(process)) == 2, timeout=60)
         send_worries(base)
 
         killed = workers_of(process)[0]
         killed.kill()
         assert wait_for(lambda: killed.pid not in [w.pid for w in workers_of(process)]
-                        and len(workers_of(process)) == 2), "the dead worker was not replaced"
+                        and len(workers_of(process)) == 2, timeout=60), "the dead worker was not replaced"
         wait_ready(base, process)
         for _ in range(10):  # connections land on either worker; all are answered
             assert httpx.post(f"{base}/v1/search", json={"query": "can't sleep", "k": 2}, timeout=30).status_code == 200
