@@ -113,15 +113,15 @@ class Ranker:
         self.position = {a.answer_id: i for i, a in enumerate(self.answers)}
         self.question_position = {q.question_id: i for i, q in enumerate(index.questions)}
         self.answer_question = np.array([self.question_position[a.question_id] for a in self.answers])
-        self.answers_of_question = [[self.position[i] for i in q.answer_ids] for q in index.questions]
         self.question_lexical = LexicalIndex([q.embedding_text for q in index.questions])
         self.answer_lexical = LexicalIndex([a.answer for a in self.answers])
         upvotes = np.array([a.upvotes for a in self.answers], dtype=np.float64)
         self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
         self.topic_sets = [set(a.topics) for a in self.answers]
         # Per-query work is numpy over these arrays, not Python loops over candidates (README "Performance").
-        self.answer_of_passage = IdLookup({p.passage_id: self.position[p.answer_id] for p in index.passages})
-        self.question_of_vector = IdLookup({q.vector_id: i for i, q in enumerate(index.questions)})
+        self.passage_owner = np.array([self.position[p.answer_id] for p in index.passages], dtype=np.int64)
+        self.answer_of_passage = IdLookup([p.passage_id for p in index.passages], self.passage_owner)
+        self.question_of_vector = IdLookup([q.vector_id for q in index.questions], np.arange(len(index.questions)))
         self.id_order = _ranks([a.answer_id for a in self.answers])  # ties in score: answer id decides
         self.text_key = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
         self.confidence = ConfidenceModel(threshold=config.confidence_threshold)
@@ -138,12 +138,12 @@ class Ranker:
         """
         cfg = self.config
         topics = list(topics or [])
+        allowed = self._allowed(topics)  # once per query: the topic masks are Python loops over every answer
         started = time.perf_counter()
-        question_dense, question_hits = self._question_dense(query_vector, topics)
+        question_dense, question_hits = self._question_dense(query_vector, topics, allowed[1])
         answer_dense, retrieved, best_passage = self._answer_dense(query_vector, topics)
         vector_search_ms = (time.perf_counter() - started) * 1000
 
-        allowed = self._allowed(topics)
         question_lexical = (max_normalize(self.question_lexical.scores(query) * allowed[1])
                             if cfg.question_lexical else np.zeros(len(self.index.questions)))
         answer_lexical = (max_normalize(self.answer_lexical.scores(query) * allowed[0])
@@ -202,14 +202,15 @@ class Ranker:
             stacked.extend(self.index.question_views[QUESTION_VIEWS.index(v)] for v in views if v in QUESTION_VIEWS)
         return np.stack(stacked)
 
-    def _question_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _question_dense(self, query_vector: np.ndarray, topics: list[str], allowed: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
         """Cosine to every question (unretrieved ones get the lowest retrieved score), and the
         positions of the questions retrieved."""
         size = len(self.index.questions)
         if not self.config.question_dense:
             return np.zeros(size), np.zeros(0, dtype=np.int64)
         if self.question_view_vectors is not None:
-            return self._question_views_dense(query_vector, topics)
+            return self._question_views_dense(query_vector, topics, allowed)
         scores, vids = self.index.question_store.search(query_vector, self.config.question_candidates, topics)
         valid = vids[0] >= 0
         hits = self.question_of_vector.positions(vids[0][valid])
@@ -217,8 +218,10 @@ class Ranker:
         filled[hits] = scores[0][valid]
         return filled, hits
 
-    def _question_views_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Exact best-view cosine to every question, and the positions of the best allowed ones.
+    def _question_views_dense(self, query_vector: np.ndarray, topics: list[str], allowed: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact best-view cosine to every question, and the positions of the best allowed ones
+        (`allowed`: the 0/1 topic mask over questions).
 
         One matrix product over views x questions (824 x 2 for CounselChat: microseconds).
         """
@@ -227,7 +230,7 @@ class Ranker:
         scores = (flat @ np.asarray(query_vector, dtype=np.float32)).reshape(views, questions).max(axis=0)
         ranked = np.argsort(-scores, kind="stable")
         if topics:
-            ranked = ranked[self._allowed(topics)[1][ranked] > 0]
+            ranked = ranked[allowed[ranked] > 0]
         return scores.astype(np.float64), ranked[: self.config.question_candidates]
 
     def _answer_dense(self, query_vector: np.ndarray, topics: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -266,10 +269,9 @@ class Ranker:
         sums = np.zeros((len(self.answers), vectors.shape[1] if vectors.size else self.index.manifest.dimension),
                         dtype=np.float32)
         counts = np.zeros(len(self.answers), dtype=np.float32)
-        owners = np.array([self.position[p.answer_id] for p in self.index.passages], dtype=np.int64)
-        if len(owners):
-            np.add.at(sums, owners, vectors)
-            np.add.at(counts, owners, 1.0)
+        if len(self.passage_owner):
+            np.add.at(sums, self.passage_owner, vectors)
+            np.add.at(counts, self.passage_owner, 1.0)
         return sums / np.maximum(counts, 1.0)[:, None]
 
     def _allowed(self, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -332,11 +334,11 @@ class Ranker:
 class IdLookup:
     """Maps 63-bit vector ids to positions with one `searchsorted`, for whole arrays of ids at once."""
 
-    def __init__(self, positions_by_id: dict[int, int]):
-        ids = np.fromiter(positions_by_id.keys(), dtype=np.int64, count=len(positions_by_id))
+    def __init__(self, ids: Sequence[int], values: np.ndarray):
+        ids = np.asarray(ids, dtype=np.int64)
         order = np.argsort(ids)
         self.ids = ids[order]
-        self.values = np.fromiter(positions_by_id.values(), dtype=np.int64, count=len(positions_by_id))[order]
+        self.values = np.asarray(values, dtype=np.int64)[order]
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         return self.values[np.searchsorted(self.ids, np.asarray(ids, dtype=np.int64))]
