@@ -48,11 +48,12 @@ RELATION = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spo
 INTIMATE = (r"(?:husband|wife|boyfriend|girlfriend|partner|bf|gf|ex|fianc\w*|spouse|dad|father|mom|mum|mother|"
             r"stepdad|stepfather|stepmom|stepmother|parents?)\b")
 PERSON = rf"(?:he|she|they|my\s+(?:[\w']+\s+){{0,2}}{RELATION})"
+# A speaker who says they are a minor ("i'm 13", "i am only 9"), not a duration or a weight ("i'm 15 minutes late").
+MINOR_SELF = r"(?:\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b|\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b)(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))"
 CHILD = (r"(?:\b(?:my|our|his|her|their)\s+(?:\w+\s+){0,2}(?:son|daughter|child|children|kids?|baby|babies|toddler|"
          r"teen|teenager|boy|girl|stepson|stepdaughter|grandson|granddaughter|niece|nephew|student)\b|"
          r"(?:\b(?:my|our|his|her)\s+)?(?:little|baby|younger|kid)\s+(?:brother|sister|sibling)s?\b|"
-         r"\b(?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]?old|\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|"
-         r"\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
+         rf"\b(?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]?old|{MINOR_SELF}|\bmy\s+little\s+(?:one|boy|girl)|\bchild\b|\bkid\b)")
 FEAR = r"(?:scared|afraid|terrified|fear|frightened|unsafe|not\s+safe|in\s+danger)"
 # An older person in a child's life (who can abuse without hitting): the frame of child sexual abuse.
 ADULT = (r"(?:(?:my|her|his|their)\s+(?:[\w']+\s+){0,2}(?:stepdad|step\s+dad|stepfather|step\s+father|stepbrother|step\s+brother|"
@@ -60,7 +61,6 @@ ADULT = (r"(?:(?:my|her|his|their)\s+(?:[\w']+\s+){0,2}(?:stepdad|step\s+dad|ste
          r"babysitter|coach|teacher|neighbou?r|pastor|tutor)|(?:my\s+(?:mom|mum|mother|moms|mums)'?s?\s+(?:new\s+)?|her\s+|his\s+)"
          r"(?:boyfriend|husband)|he|she)\b")
 NIGHT = r"(?:at\s+night|every\s+night|tonight|nights|asleep|sleeping|in\s+my\s+sleep|again)"
-MINOR_SELF = r"(?:\bi'?m\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b|\bi\s+am\s+(?:only\s+|just\s+)?(?:[5-9]|1[0-7])\b)(?!\s*(?:%|percent|minutes|hours|days|weeks|months|pounds|lbs|kg|times))"
 
 # Idioms: blanked out before anything else is matched.
 IDIOMS = [
