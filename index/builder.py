@@ -64,7 +64,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
     index_dir = Path(index_dir)
     with build_lock(index_dir):
         previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
-                                               embedding_backend=embedder.backend)
+                                               embedding_backend=embedder.document_backend)
         # A reason means the old vectors do not fit (another model or backend, other passages): embed everything.
         cache = vectors_by_text(previous) if (incremental and previous is not None and reason is None) else {}
         if incremental and previous is None:
@@ -107,7 +107,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
                 files={name: sha256_of(staging / name) for name in files},
                 settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers],
                           "vector_store": store_summary},
-                embedding_backend=embedder.backend,
+                embedding_backend=embedder.document_backend,
             )
             manifest.write(staging)
             final = root / version
@@ -150,7 +150,7 @@ def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache
     keys = [text_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
-        fresh = embedder.encode([t for _, t in missing], progress=progress)
+        fresh = embedder.encode_documents([t for _, t in missing], progress=progress)
         cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
     return vectors.astype(np.float32), {k for k, _ in missing}

@@ -39,18 +39,20 @@ def resolve_model(name_or_path: str) -> str:
 BACKENDS = ("onnx", "torch")
 
 
-def open_embedder(name: str, backend: str = "onnx", *, onnx_file: str | Path | None = None, threads: int = 0):
+def open_embedder(name: str, backend: str = "onnx", *, onnx_file: str | Path | None = None, threads: int = 0,
+                  cache_dir: str | Path | None = None):
     """The model `name` run by `backend`: `OnnxEmbedder` (no torch import) or the torch `Embedder`.
 
     Both have the same interface and give vectors of cosine > 0.99 to each other (see README
-    "Performance"); `backend` names are recorded in index manifests as `embedder.backend`.
+    "Performance"); an index records which backend embedded its texts (`embedder.document_backend`).
+    `cache_dir` holds the ONNX backend's derived build graph (index/onnx_fusion.py).
     """
     if backend == "torch":
         return Embedder(name)
     if backend == "onnx":
         from index.onnx_embedder import OnnxEmbedder  # imported here: onnx_embedder reuses this module
 
-        return OnnxEmbedder(name, onnx_file, threads=threads)
+        return OnnxEmbedder(name, onnx_file, threads=threads, cache_dir=cache_dir)
     raise ModelError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
@@ -58,7 +60,8 @@ class Embedder:
     """A sentence-transformers model (torch) that returns L2-normalised float32 vectors."""
 
     normalized = True
-    backend = "torch"
+    backend = document_backend = "torch"  # one model for queries and documents
+    own_backends = ("torch",)
 
     def __init__(self, name: str):
         self.name = name
@@ -89,6 +92,9 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_documents(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return self.encode(texts, progress=progress)
 
     def token_counts(self, texts: list[str]) -> list[int]:
         """Word-piece counts without the special tokens, as the model's tokenizer sees them."""

@@ -70,13 +70,14 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedd
     The same model run by torch (fp32) and by ONNX Runtime (int8 weights) gives vectors with cosine
     > 0.99 to each other, and querying across backends changes nDCG@10 by less than 0.01 (measured
     by scripts/bench.py, README "Performance"), so a different backend is served with a warning
-    rather than refused. Builds never mix backends inside one index (index/builder.py).
+    rather than refused. An index the ONNX backend built with its int8 document graph is its own
+    (`own_backends`): no warning. Builds never mix backends inside one index (index/builder.py).
     """
     manifest = index.manifest
     if manifest.model != embedder.name or manifest.dimension != embedder.dimension:
         raise IndexFormatError(f"index {index.path} was built with {manifest.model!r}, "
                                f"the service runs {embedder.name!r}")
-    if manifest.embedding_backend != embedder.backend:
+    if manifest.embedding_backend not in embedder.own_backends:
         log.warning("index %s was embedded by backend %s, queries by %s (same model: compatible; rebuild the "
                     "index with this backend for identical vectors)", index.path, manifest.embedding_backend,
                     embedder.backend)

@@ -19,5 +19,6 @@ def add_model_options(parser: argparse.ArgumentParser, settings: Settings) -> No
 
 
 def open_model(args: argparse.Namespace, settings: Settings):
-    """The model named by the options, with the settings' ONNX file and threads (0 = every core)."""
-    return open_embedder(args.model, args.backend, onnx_file=settings.onnx_file, threads=settings.embedding_threads)
+    """The model named by the options, with the settings' ONNX file, threads (0 = every core) and cache."""
+    return open_embedder(args.model, args.backend, onnx_file=settings.onnx_file, threads=settings.embedding_threads,
+                         cache_dir=settings.model_cache_dir)

@@ -205,7 +205,7 @@ def real_embedder(real_index_dir, embedder):
     from index.layout import Manifest, current_version_dir
 
     built_with = Manifest.read(current_version_dir(real_index_dir)).embedding_backend
-    if built_with == embedder.backend:
+    if built_with in embedder.own_backends:
         return embedder
     return open_embedder("all-MiniLM-L6-v2", built_with.split(":")[0])
 

@@ -46,7 +46,7 @@ def test_an_interrupted_build_leaves_the_previous_index_loadable(tmp_path, small
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C in the middle of embedding
 
-    monkeypatch.setattr(embedder, "encode", crash)
+    monkeypatch.setattr(embedder, "encode_documents", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(load_corpus(small_csv), embedder, tmp_path, model_name="all-MiniLM-L6-v2", passage_tokens=64)
     index = load_index(tmp_path)

@@ -79,8 +79,9 @@ def test_the_upvote_prior_only_breaks_ties(small_index_dir, embedder):
 
 
 def _cosines(embedder, query, texts):
-    vectors = embedder.encode([query, *texts])
-    return [float(vectors[0] @ v) for v in vectors[1:]]
+    """The query as a query, the texts as an index embeds them (documents)."""
+    query_vector = embedder.encode([query])[0]
+    return [float(query_vector @ v) for v in embedder.encode_documents(texts)]
 
 
 def test_a_question_is_matched_by_its_closest_view_title_or_body(small_index_dir, embedder):
