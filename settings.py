@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     embedding_backend: Literal["onnx", "torch"] = Field(
         "onnx", description="Runs the model: `onnx` (ONNX Runtime, int8 export, no torch import, fast) or `torch` (sentence-transformers, fp32).")
     onnx_file: Path | None = Field(None, description="ONNX file for EMBEDDING_BACKEND=onnx; unset = the packaged int8 export.")
-    model_cache_dir: Path = Field(DEFAULT_MODEL_CACHE_DIR, description="Where builds keep the int8 graph they derive from the ONNX model (once, ~10 s).")
+    model_cache_dir: Path = Field(DEFAULT_MODEL_CACHE_DIR, description="Where builds keep the int8 graph they derive from the ONNX model (once, ~10 s), and the service the crisis prototypes' vectors.")
     embedding_threads: int = Field(0, ge=0, description="ONNX Runtime threads per model run; 0 = all cores when building; when serving, cores / WORKERS (and / SEARCH_THREADS too without micro-batching).")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in an LRU cache (keyed by a hash, not the text); 0 = off.")
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")

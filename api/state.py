@@ -40,7 +40,7 @@ def open_service(settings: Settings) -> SearchService:
         load_resources(settings.safety_region, settings.safety_resources_file),
         backend=settings.embedding_backend, onnx_file=settings.onnx_file,
         threads=serving_threads(settings), query_cache_size=settings.query_cache_size,
-        encode_batch_max=settings.encode_batch_max)
+        encode_batch_max=settings.encode_batch_max, vector_cache_dir=settings.model_cache_dir)
 
 
 @dataclass

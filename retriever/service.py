@@ -20,6 +20,7 @@ from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
 from index.onnx_embedder import OnnxEmbedder
 from index.safety_tags import LETHAL_MEANS
+from index.vector_cache import cached_encoder
 from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
@@ -117,16 +118,19 @@ class SearchService:
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
              limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "onnx",
              onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0,
-             encode_batch_max: int = 0) -> "SearchService":
+             encode_batch_max: int = 0, vector_cache_dir: str | Path | None = None) -> "SearchService":
         """Load the model (run by `backend`) and the current index (checked to be built with that model).
 
         The model loads, then embeds the crisis prototypes, on a second thread while the index and
         its ranker (BM25) load on this one: the model's work is native code that releases the GIL,
-        so cold start is the longer of the two, not their sum.
+        so cold start is the longer of the two, not their sum. With `vector_cache_dir`, the
+        prototypes' vectors are read back from an earlier start (index/vector_cache.py).
         """
         def model_and_safety():
             embedder = open_embedder(model, backend, onnx_file=onnx_file, threads=threads)
-            return embedder, SafetyCheck.build(embedder.encode, resources)
+            encode = (cached_encoder(embedder.encode, embedder.backend, vector_cache_dir) if vector_cache_dir
+                      else embedder.encode)
+            return embedder, SafetyCheck.build(encode, resources)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
             loading = pool.submit(model_and_safety)

@@ -185,3 +185,19 @@ def test_the_command_line_prints_help_before_any_result(small_index_dir, capsys,
     assert search_script.main([CALM_QUERY, "--index-dir", str(small_index_dir), "--k", "2"]) == 0
     calm = capsys.readouterr().out
     assert "please reach out now" not in calm and calm.startswith("1. ")
+
+
+def test_a_restart_reads_the_prototype_vectors_back_and_judges_alike(small_index_dir, tmp_path):
+    from retriever.service import SearchService
+
+    first = SearchService.open(small_index_dir, "all-MiniLM-L6-v2", vector_cache_dir=tmp_path)
+    [kept] = tmp_path.glob("vectors-*.npy")  # the packaged prototypes only: queries are never kept
+    again = SearchService.open(small_index_dir, "all-MiniLM-L6-v2", vector_cache_dir=tmp_path)
+    assert list(tmp_path.glob("vectors-*.npy")) == [kept]
+    for text in ("i don't want to be alive anymore", "how do I sleep better"):
+        vector = first.embedder.encode_query(text)
+        assert first.safety.check(text, vector).categories == again.safety.check(text, vector).categories
+    assert first.safety.check("i don't want to be alive anymore",
+                              first.embedder.encode_query("i don't want to be alive anymore")).crisis
+    first.close()
+    again.close()
