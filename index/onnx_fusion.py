@@ -38,7 +38,7 @@ class FusionError(RuntimeError):
 
 
 def document_model(source: Path, num_heads: int, cache_dir: Path) -> Path:
-    """The int8 fused graph derived from `source`, from the cache or derived now (~15 s for MiniLM)."""
+    """The int8 fused graph derived from `source`, from the cache or derived now (~8-10 s for MiniLM on this 2-core machine)."""
     cache_dir = Path(cache_dir).expanduser()
     target = cache_dir / f"{source.stem}-{sha256_of(source)[:12]}-docs-int8-v{FUSION_VERSION}.onnx"
     if target.is_file():

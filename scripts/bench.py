@@ -3,7 +3,7 @@
 
     python scripts/bench.py [--data counsel_chat.csv] [--eval dev_queries.tsv] [--json]
 
-Measures, on this machine, in this order (about 4 minutes; all bounded in count and time, loopback only):
+Measures, on this machine, in this order (about 15 minutes on this 2-core machine, a third of it the torch build; all bounded in count and time, loopback only):
 - full build of the corpus with the torch backend (the baseline) and with the fast path (ONNX
   Runtime; documents by the fused int8 graph derived from the model, timed apart: it is made once
   per model and cached): seconds, answers/s; then an incremental build with one changed answer;
