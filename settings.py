@@ -1,8 +1,10 @@
-"""All configuration of counsel-search, in one place.
+"""All configuration of counsel-search, in one place: a leaf that imports nothing of the app.
 
 Every knob is an environment variable (the field name in upper case) with a default that works on a
-fresh machine. The API reads `Settings()` once at start-up; the command-line scripts use the same
-object for their defaults, so a flag and its environment variable always mean the same thing.
+fresh machine. The entry points (the API, the command line, the MCP server) read `Settings()` once
+and pass what each layer needs down to it (api/wiring.py); the library layers (retriever/, index/)
+never read the environment themselves. Defaults that matter for safety live in the library, and the
+ranking defaults equal `RankingConfig()`'s (a test checks it).
 """
 from __future__ import annotations
 
@@ -12,11 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.onnx_embedder import DEFAULT_CACHE_DIR as DEFAULT_MODEL_CACHE_DIR
-from retriever.ranking import RankingConfig
-
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-_RANKING = RankingConfig()  # the ranking defaults live in one place: RankingConfig
+CACHE_ROOT = Path.home() / ".cache" / "counsel-search"
 
 
 class Settings(BaseSettings):
@@ -25,14 +24,14 @@ class Settings(BaseSettings):
     # Data and index
     index_dir: Path = Field(Path("indexes/counselchat"), description="Index directory (holds versions and a `current` pointer).")
     counselchat_csv: Path | None = Field(None, description="Local CounselChat CSV; when unset the public file is fetched and cached.")
-    data_cache_dir: Path = Field(Path.home() / ".cache" / "counsel-search", description="Where a fetched corpus is cached.")
+    data_cache_dir: Path = Field(CACHE_ROOT, description="Where a fetched corpus is cached.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path.")
     # onnx is the default: same model, cosine > 0.99 to torch per text, same evaluation quality, a third of
     # the memory and a fast cold start. The crisis check's thresholds hold on both backends (prototypes.py).
     embedding_backend: Literal["onnx", "torch"] = Field(
         "onnx", description="Runs the model: `onnx` (ONNX Runtime, int8 export, no torch import, fast) or `torch` (sentence-transformers, fp32).")
     onnx_file: Path | None = Field(None, description="ONNX file for EMBEDDING_BACKEND=onnx; unset = the packaged int8 export.")
-    model_cache_dir: Path = Field(DEFAULT_MODEL_CACHE_DIR, description="Where builds keep the int8 graph they derive from the ONNX model (once, ~10 s), and the service the crisis prototypes' vectors.")
+    model_cache_dir: Path = Field(CACHE_ROOT / "models", description="Where builds keep the int8 graph they derive from the ONNX model (once, ~10 s), and the service the crisis prototypes' vectors.")
     embedding_threads: int = Field(0, ge=0, description="ONNX Runtime threads per model run; 0 = all cores when building; when serving, cores / WORKERS (and / SEARCH_THREADS too without micro-batching).")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in an LRU cache (keyed by a hash, not the text); 0 = off.")
     passage_tokens: int = Field(128, ge=32, le=512, description="Max model tokens per passage when answers are split.")
@@ -63,19 +62,19 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1)
 
     # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
-    ranking_question_dense: float = Field(_RANKING.question_dense, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
-    ranking_question_views: str = Field(_RANKING.question_views, description="How a worry is matched to a question: comma-separated views among combined (title + body as one text), title, body; the closest view counts.")
-    ranking_answer_dense: float = Field(_RANKING.answer_dense, ge=0, description="Weight of the best cosine to a passage of the answer.")
-    ranking_answer_passage_mean: float = Field(_RANKING.answer_passage_mean, ge=0, description="Blend of the mean passage cosine into the answer signal: (best + this x mean) / (1 + this); 0 = best passage only.")
-    ranking_question_lexical: float = Field(_RANKING.question_lexical, ge=0, description="Weight of BM25 against the question (title and body).")
-    ranking_answer_lexical: float = Field(_RANKING.answer_lexical, ge=0, description="Weight of BM25 against the answer text.")
-    ranking_prior: float = Field(_RANKING.prior, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
-    ranking_fusion: str = Field(_RANKING.fusion, description="How signals combine: weighted (sum of weights x scores) or rrf.")
-    ranking_group_by_question: bool = Field(_RANKING.group_by_question, description="Keep the answers to one question together.")
-    ranking_question_candidates: int = Field(_RANKING.question_candidates, ge=1, description="Questions fetched from the vector store per query.")
-    ranking_passage_candidates: int = Field(_RANKING.passage_candidates, ge=1, description="Passages fetched from the vector store per query.")
-    ranking_confidence_threshold: float = Field(_RANKING.confidence_threshold, ge=0, le=1, description="A response is low_confidence when its best result's confidence is below this.")
-    ranking_lexical_candidates: int = Field(_RANKING.lexical_candidates, ge=0, description="Best BM25 questions and answers added as candidates.")
+    ranking_question_dense: float = Field(1.0, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
+    ranking_question_views: str = Field("title,body", description="How a worry is matched to a question: comma-separated views among combined (title + body as one text), title, body; the closest view counts.")
+    ranking_answer_dense: float = Field(0.25, ge=0, description="Weight of the best cosine to a passage of the answer.")
+    ranking_answer_passage_mean: float = Field(0.3, ge=0, description="Blend of the mean passage cosine into the answer signal: (best + this x mean) / (1 + this); 0 = best passage only.")
+    ranking_question_lexical: float = Field(0.1, ge=0, description="Weight of BM25 against the question (title and body).")
+    ranking_answer_lexical: float = Field(0.05, ge=0, description="Weight of BM25 against the answer text.")
+    ranking_prior: float = Field(0.01, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
+    ranking_fusion: str = Field("weighted", description="How signals combine: weighted (sum of weights x scores) or rrf.")
+    ranking_group_by_question: bool = Field(True, description="Keep the answers to one question together.")
+    ranking_question_candidates: int = Field(100, ge=1, description="Questions fetched from the vector store per query.")
+    ranking_passage_candidates: int = Field(400, ge=1, description="Passages fetched from the vector store per query.")
+    ranking_confidence_threshold: float = Field(0.05, ge=0, le=1, description="A response is low_confidence when its best result's confidence is below this.")
+    ranking_lexical_candidates: int = Field(50, ge=0, description="Best BM25 questions and answers added as candidates.")
 
     # Service
     host: str = "127.0.0.1"
@@ -100,16 +99,6 @@ class Settings(BaseSettings):
     reload_poll_seconds: float = Field(5.0, ge=0, description="How often the API checks the index's `current` pointer "
                                                              "for a new version to load; 0 = never (reload on request only).")
     admin_token: SecretStr | None = Field(None, description="Bearer token for /v1/admin/*; unset = the admin API is off.")
-
-    def ranking_config(self):
-        """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
-        return RankingConfig(
-            question_dense=self.ranking_question_dense, question_views=self.ranking_question_views,
-            answer_dense=self.ranking_answer_dense, answer_passage_mean=self.ranking_answer_passage_mean,
-            question_lexical=self.ranking_question_lexical, answer_lexical=self.ranking_answer_lexical,
-            prior=self.ranking_prior, fusion=self.ranking_fusion, group_by_question=self.ranking_group_by_question,
-            question_candidates=self.ranking_question_candidates, passage_candidates=self.ranking_passage_candidates,
-            lexical_candidates=self.ranking_lexical_candidates, confidence_threshold=self.ranking_confidence_threshold)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -73,7 +73,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
     stopping = False
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(listening,), name="counsel-worker")
+        process = context.Process(target=_worker, args=(listening, settings), name="counsel-worker")
         process.start()
         return process
 
@@ -97,10 +97,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
     listening.close()
 
 
-def _worker(listening: socket.socket) -> None:
-    """One worker process: its own settings, model, index and app, serving the shared socket once
-    its index is loaded (a loading worker would answer 503 to the clients the kernel gives it)."""
+def _worker(listening: socket.socket, settings: Settings) -> None:
+    """One worker process: the parent's settings, its own model, index and app, serving the shared
+    socket once its index is loaded (a loading worker would answer 503 to the clients the kernel gives it)."""
     from api.main import create_app
 
-    settings = Settings()
     serve(create_app(settings, load_before_serving=True), settings, [listening])

@@ -2,45 +2,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from api.metrics import ServiceMetrics
-from retriever.safety import load_resources
-from retriever.service import QueryLimits, SearchService
+from api.telemetry import ServiceMetrics
+from api.wiring import open_service
+from retriever.service import SearchService
 from settings import Settings
 
 log = logging.getLogger("counsel_search")
-
-
-def serving_processes(settings: Settings) -> int:
-    """How many server processes WORKERS asks for (0 = one per core)."""
-    return settings.workers or (os.cpu_count() or 1)
-
-
-def serving_threads(settings: Settings) -> int:
-    """Model threads per model run (EMBEDDING_THREADS overrides): the cores shared among the
-    server processes, and, without micro-batching, among the SEARCH_THREADS searches that encode at
-    once, so concurrent model runs do not oversubscribe the CPU. With micro-batching one encoder
-    thread per process runs the model, one batch at a time."""
-    if settings.embedding_threads:
-        return settings.embedding_threads
-    share = serving_processes(settings) * (1 if settings.encode_batch_max > 1 else settings.search_threads)
-    return max(1, (os.cpu_count() or 1) // share)
-
-
-def open_service(settings: Settings) -> SearchService:
-    """The search service as configured by `settings`: the one construction shared by the HTTP app
-    and the MCP server, so both rank, limit and check safety identically."""
-    return SearchService.open(
-        settings.index_dir, settings.embedding_model, settings.ranking_config(),
-        QueryLimits(settings.max_query_chars, settings.max_k),
-        load_resources(settings.safety_region, settings.safety_resources_file),
-        backend=settings.embedding_backend, onnx_file=settings.onnx_file,
-        threads=serving_threads(settings), query_cache_size=settings.query_cache_size,
-        encode_batch_max=settings.encode_batch_max, vector_cache_dir=settings.model_cache_dir)
 
 
 @dataclass

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -36,7 +35,7 @@ STORE_NAMES = ("passages", "questions")
 
 
 @dataclass(frozen=True)
-class BackendConfig:
+class VectorBackend:
     """The deployment's choice of engine; URI and token never go into an index version."""
 
     kind: str = "faiss"
@@ -46,29 +45,16 @@ class BackendConfig:
     index_type: str = "auto"
     consistency: str = "Bounded"
 
-    @classmethod
-    def from_settings(cls, settings) -> "BackendConfig":
-        return cls(settings.vector_backend, settings.milvus_uri, settings.milvus_token,
-                   settings.milvus_collection_prefix, settings.milvus_index_type, settings.milvus_consistency)
-
     @property
     def index_spec(self) -> IndexSpec:
         return IndexSpec.named(self.index_type, self.milvus_uri)
-
-
-@lru_cache(maxsize=1)
-def configured_backend() -> BackendConfig:
-    """The backend of this process's settings (read once), for callers that do not pass one."""
-    from settings import Settings
-
-    return BackendConfig.from_settings(Settings())
 
 
 _clients: dict[tuple[str, str], object] = {}
 _clients_lock = threading.Lock()
 
 
-def milvus_client(config: BackendConfig):
+def milvus_client(config: VectorBackend):
     """One `MilvusClient` per URI and token in this process (thread-safe; milvus-lite allows one per file)."""
     uri = str(Path(config.milvus_uri).resolve()) if is_lite_uri(config.milvus_uri) else config.milvus_uri
     key = (uri, config.milvus_token)
@@ -119,7 +105,7 @@ def question_rows(answers: Sequence["Answer"], questions: Sequence["Question"], 
 
 def write_stores(directory: Path, version: str, answers: Sequence["Answer"], passages: Sequence["Passage"],
                  passage_vectors: np.ndarray, questions: Sequence["Question"], question_vectors: np.ndarray,
-                 dimension: int, *, backend: BackendConfig, previous: "LoadedIndex | None" = None
+                 dimension: int, *, vector_backend: VectorBackend, previous: "LoadedIndex | None" = None
                  ) -> tuple[list[str], dict]:
     """Write both stores of a version; return the files written and a summary for the manifest.
 
@@ -128,17 +114,17 @@ def write_stores(directory: Path, version: str, answers: Sequence["Answer"], pas
     """
     new_rows = {"passages": passage_rows(answers, passages, passage_vectors),
                 "questions": question_rows(answers, questions, question_vectors)}
-    if backend.kind == "faiss":
+    if vector_backend.kind == "faiss":
         files: list[str] = []
         for name, (rows, _) in new_rows.items():
             store = FaissStore(dimension)
             store.add(rows.ids, rows.vectors, rows.topics)
             files += store.save(directory, name)
         return files, {"backend": "faiss"}
-    if backend.kind != "milvus":
-        raise ValueError(f"unknown vector backend {backend.kind!r}; use faiss or milvus")
+    if vector_backend.kind != "milvus":
+        raise ValueError(f"unknown vector backend {vector_backend.kind!r}; use faiss or milvus")
 
-    client = milvus_client(backend)
+    client = milvus_client(vector_backend)
     old_rows = ({"passages": passage_rows(previous.answers, previous.passages),
                  "questions": question_rows(previous.answers, previous.questions)} if previous else {})
     files, summary, created = [], {"backend": "milvus", "collections": {}}, []
@@ -146,15 +132,15 @@ def write_stores(directory: Path, version: str, answers: Sequence["Answer"], pas
         for name, (rows, texts) in new_rows.items():
             old_store = ({"passages": previous.passage_store, "questions": previous.question_store}[name]
                          if previous else None)
-            if _reusable(old_store, client, backend, dimension):
+            if _reusable(old_store, client, vector_backend, dimension):
                 store = MilvusStore(client, old_store.collection, dimension, old_store.spec,
-                                    consistency=backend.consistency)
+                                    consistency=vector_backend.consistency)
                 upserted, deleted = sync_in_place(store, rows, texts, *old_rows[name])
                 summary["collections"][name] = {"collection": store.collection, "mode": "in-place",
                                                 "upserted": upserted, "deleted": deleted}
             else:
-                store = MilvusStore.create(client, collection_name(backend.collection_prefix, version, name),
-                                           dimension, backend.index_spec, consistency=backend.consistency)
+                store = MilvusStore.create(client, collection_name(vector_backend.collection_prefix, version, name),
+                                           dimension, vector_backend.index_spec, consistency=vector_backend.consistency)
                 created.append(store)
                 store.write(rows, replace=False)
                 summary["collections"][name] = {"collection": store.collection, "mode": "new",
@@ -167,10 +153,10 @@ def write_stores(directory: Path, version: str, answers: Sequence["Answer"], pas
     return files, summary
 
 
-def _reusable(store: VectorStore | None, client, backend: BackendConfig, dimension: int) -> bool:
+def _reusable(store: VectorStore | None, client, vector_backend: VectorBackend, dimension: int) -> bool:
     return (isinstance(store, MilvusStore) and store.client is client and store.dimension == dimension
-            and store.spec == backend.index_spec
-            and store.collection.startswith(backend.collection_prefix + "_"))
+            and store.spec == vector_backend.index_spec
+            and store.collection.startswith(vector_backend.collection_prefix + "_"))
 
 
 def sync_in_place(store: MilvusStore, rows: StoreRows, texts: list[str], old: StoreRows, old_texts: list[str]
@@ -205,13 +191,13 @@ def collection_name(prefix: str, version: str, name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{prefix}_{version}_{name}")
 
 
-def prune_versions_and_collections(index_dir: Path, keep: int, backend: BackendConfig) -> list[Path]:
+def prune_versions_and_collections(index_dir: Path, keep: int, vector_backend: VectorBackend) -> list[Path]:
     """Prune old versions, then drop the Milvus collections that only pruned versions named."""
     before = referenced_collections(list_versions(index_dir))
     removed = prune_versions(index_dir, keep)
     stale = before - referenced_collections(list_versions(index_dir))
     if stale:
-        client = milvus_client(backend)
+        client = milvus_client(vector_backend)
         for collection in sorted(stale):
             _drop_quietly(client, collection)
     return removed
@@ -241,19 +227,21 @@ def _drop_quietly(client, collection: str) -> None:
 # --- loading and reporting --------------------------------------------------------------------
 
 def open_store(directory: Path, name: str, *, known_ids: Iterable[int] | None = None,
-               backend: BackendConfig | None = None) -> VectorStore:
+               vector_backend: VectorBackend | None = None) -> VectorStore:
     """The store `name` of a version directory, in whichever engine that version was built."""
     if (directory / f"{name}.milvus.json").is_file():
-        backend = backend or configured_backend()
-        client = milvus_client(backend)
+        if vector_backend is None or vector_backend.kind != "milvus":
+            raise MilvusStoreError(f"{directory} keeps its {name} vectors in Milvus: set VECTOR_BACKEND=milvus and "
+                                   "MILVUS_URI to the engine that holds them")
+        client = milvus_client(vector_backend)
         try:
-            return MilvusStore.load(client, directory, name, consistency=backend.consistency, known_ids=known_ids)
+            return MilvusStore.load(client, directory, name, consistency=vector_backend.consistency, known_ids=known_ids)
         except MilvusStoreError:
             raise
         except (KeyError, TypeError) as error:
             raise MilvusStoreError(f"{directory / (name + '.milvus.json')} is not a valid store record ({error})") from error
         except Exception as error:  # pymilvus errors: unreachable engine, refused token...
-            raise MilvusStoreError(f"Milvus at {_display(backend.milvus_uri)}: {error}") from error
+            raise MilvusStoreError(f"Milvus at {_display(vector_backend.milvus_uri)}: {error}") from error
     return FaissStore.load(directory, name)
 
 

@@ -7,22 +7,18 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from index.backends import BackendConfig, configured_backend, prune_versions_and_collections, write_stores
+from index.backends import VectorBackend, prune_versions_and_collections, write_stores
 from index.corpus import Answer, Corpus
-from index.embedder import Embedder
+from index.embedding import Embedder
 from index.layout import (Manifest, build_lock, list_versions, new_version_name, sha256_of, switch_current,
                           versions_dir, IndexFormatError)
-from index.onnx_embedder import OnnxEmbedder
 from index.loader import (ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS, QUESTION_VIEWS_FILE, LoadedIndex, load_index,
-                          questions_of, text_key, vectors_by_text)
+                          questions_of, text_hash, vectors_by_text)
 from index.passages import split_answer
-
-AnswerTagger = Callable[[Answer], list[str]]
-
+from index.safety_tags import DEFAULT_TAGGERS, AnswerTagger
 
 @dataclass
 class BuildReport:
@@ -49,21 +45,22 @@ class BuildReport:
         return asdict(self) | {"answers_per_second": round(self.answers_per_second, 1)}
 
 
-def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: str | Path, *, model_name: str,
+def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, model_name: str,
                 passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
-                taggers: tuple[AnswerTagger, ...] = (), progress: bool = False,
-                backend: BackendConfig | None = None) -> BuildReport:
+                taggers: tuple[AnswerTagger, ...] = DEFAULT_TAGGERS, progress: bool = False,
+                vector_backend: VectorBackend | None = None) -> BuildReport:
     """Write a new version of the index for `corpus` and make it current.
 
     With `incremental`, vectors of texts the current version already embedded with the same model
     and settings are reused, so only new or changed passages are embedded; on Milvus the current
-    collections are then updated in place (index/backends.py). `backend` defaults to the settings'.
+    collections are then updated in place (index/backends.py). `vector_backend` says where vectors go
+    (default: FAISS files in the version directory); the entry points pass the deployment's.
     """
-    backend = backend or configured_backend()
+    vector_backend = vector_backend or VectorBackend()
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
-        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, backend,
+        previous, reason = _previous_for_reuse(index_dir, model_name, passage_tokens, embedder.dimension, vector_backend,
                                                embedding_backend=embedder.document_backend)
         # A reason means the old vectors do not fit (another model or backend, other passages): embed everything.
         cache = vectors_by_text(previous) if (incremental and previous is not None and reason is None) else {}
@@ -79,8 +76,8 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
         view_texts = [q.view_texts()[view] for view in range(len(QUESTION_VIEWS)) for q in questions]
         texts = [p.text for p in passages] + [q.embedding_text for q in questions] + view_texts
         vectors, fresh_keys = _embed_with_cache(embedder, texts, cache, progress)
-        embedded = len(fresh_keys & {text_key(p.text) for p in passages})
-        embedded_questions = len(fresh_keys & {text_key(q.embedding_text) for q in questions})
+        embedded = len(fresh_keys & {text_hash(p.text) for p in passages})
+        embedded_questions = len(fresh_keys & {text_hash(q.embedding_text) for q in questions})
         question_end = len(passages) + len(questions)
         passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):question_end]
         question_views = vectors[question_end:].reshape(len(QUESTION_VIEWS), len(questions), embedder.dimension)
@@ -95,7 +92,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
             _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
             store_files, store_summary = write_stores(
                 staging, version, answers, passages, passage_vectors, questions, question_vectors,
-                embedder.dimension, backend=backend, previous=previous if (incremental and reason is None) else None)
+                embedder.dimension, vector_backend=vector_backend, previous=previous if (incremental and reason is None) else None)
             _write_array(staging / QUESTION_VIEWS_FILE, question_views)
             files = [ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS_FILE, *store_files]
             manifest = Manifest(
@@ -116,7 +113,7 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
             shutil.rmtree(staging, ignore_errors=True)
             raise
         switch_current(index_dir, final)
-        prune_versions_and_collections(index_dir, keep_versions, backend)
+        prune_versions_and_collections(index_dir, keep_versions, vector_backend)
 
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
@@ -125,13 +122,13 @@ def build_index(corpus: Corpus, embedder: Embedder | OnnxEmbedder, index_dir: st
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
-                        backend: BackendConfig | None = None, *, embedding_backend: str = "torch"
+                        vector_backend: VectorBackend | None = None, *, embedding_backend: str = "torch"
                         ) -> tuple[LoadedIndex | None, str | None]:
     """The current version, and why its vectors cannot be reused (None when they can)."""
     if not list_versions(index_dir) and not (index_dir / "current").exists():
         return None, "no current index"
     try:
-        previous = load_index(index_dir, backend=backend)
+        previous = load_index(index_dir, vector_backend=vector_backend)
     except IndexFormatError as error:
         return None, f"current index unreadable ({error})"
     manifest = previous.manifest
@@ -144,10 +141,10 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
     return previous, None
 
 
-def _embed_with_cache(embedder: Embedder | OnnxEmbedder, texts: list[str], cache: dict[str, np.ndarray],
+def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray],
                       progress: bool) -> tuple[np.ndarray, set[str]]:
     """Vectors for `texts`, embedding only those not in `cache`; also the keys that were embedded."""
-    keys = [text_key(t) for t in texts]
+    keys = [text_hash(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
         fresh = embedder.encode_documents([t for _, t in missing], progress=progress)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.backends import BackendConfig, open_store
+from index.backends import VectorBackend, open_store
 from index.corpus import Answer
 from index.layout import IndexFormatError, Manifest, current_version_dir
 from index.passages import Passage, vector_id
@@ -105,12 +105,12 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def load_index(index_dir: str | Path, *, expected_model: str | None = None, verify: bool = True,
-               backend: "BackendConfig | None" = None) -> LoadedIndex:
+               vector_backend: "VectorBackend | None" = None) -> LoadedIndex:
     """Load the current version of `index_dir` (or `index_dir` itself when it is one version).
 
     Raises `IndexFormatError` with a clear message when the index is missing, damaged, incomplete,
-    of another format, or built with another model than `expected_model`. `backend` says how to
-    reach Milvus for versions kept there (default: the settings'); FAISS versions need nothing.
+    of another format, or built with another model than `expected_model`. `vector_backend` says how to
+    reach Milvus for versions kept there (the deployment's, passed by the entry point); FAISS versions need nothing.
     """
     directory = current_version_dir(Path(index_dir))
     manifest = Manifest.read(directory)
@@ -125,9 +125,9 @@ def load_index(index_dir: str | Path, *, expected_model: str | None = None, veri
         questions = questions_of(answers)
         # Milvus collections are shared and updated in place: a version serves only the ids it knows.
         question_store = open_store(directory, "questions", known_ids=[q.vector_id for q in questions],
-                                    backend=backend)
+                                    vector_backend=vector_backend)
         passage_store = open_store(directory, "passages", known_ids=[p.passage_id for p in passages],
-                                   backend=backend)
+                                   vector_backend=vector_backend)
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise IndexFormatError(f"{directory}: cannot read index files ({error})") from error
     for name, store in (("questions", question_store), ("passages", passage_store)):
@@ -157,7 +157,8 @@ def _read_question_views(directory: Path, manifest: Manifest, questions: int) ->
     return views.astype(np.float32, copy=False)
 
 
-def text_key(text: str) -> str:
+def text_hash(text: str) -> str:
+    """The key a vector is kept under for reuse by a later build: the SHA-1 of the exact text embedded."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -166,11 +167,11 @@ def vectors_by_text(index: LoadedIndex) -> dict[str, np.ndarray]:
     cache: dict[str, np.ndarray] = {}
     if index.passages:
         vectors = index.passage_store.get_vectors([p.passage_id for p in index.passages])
-        cache.update((text_key(p.text), v) for p, v in zip(index.passages, vectors))
+        cache.update((text_hash(p.text), v) for p, v in zip(index.passages, vectors))
     if index.questions:
         vectors = index.question_store.get_vectors([q.vector_id for q in index.questions])
-        cache.update((text_key(q.embedding_text), v) for q, v in zip(index.questions, vectors))
+        cache.update((text_hash(q.embedding_text), v) for q, v in zip(index.questions, vectors))
     if index.question_views is not None:
         for view, vectors in enumerate(index.question_views):
-            cache.update((text_key(q.view_texts()[view]), v) for q, v in zip(index.questions, vectors))
+            cache.update((text_hash(q.view_texts()[view]), v) for q, v in zip(index.questions, vectors))
     return cache

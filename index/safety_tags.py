@@ -8,10 +8,12 @@ The tag is deliberately broad (a false tag only lowers an answer for crisis quer
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from index.corpus import Answer
 
 LETHAL_MEANS = "lethal_means"
+AnswerTagger = Callable[[Answer], list[str]]
 
 _DOSE_UNITS = r"(?:mg|milligrams?|mcg|micrograms?|grams?|g|ml|milliliters?|pills|tablets|capsules|caps)"
 METHOD_PATTERNS = [
@@ -38,3 +40,9 @@ _METHOD = re.compile("|".join(f"(?:{p})" for p in METHOD_PATTERNS), re.IGNORECAS
 def tag_lethal_means(answer: Answer) -> list[str]:
     """`["lethal_means"]` when the answer text mentions a method, a lethal means or a dose."""
     return [LETHAL_MEANS] if _METHOD.search(answer.answer) else []
+
+
+# Every build runs these unless told otherwise (a safety default belongs to the library, not to a
+# script); the manifest records their names and the service warns about an index built without them.
+DEFAULT_TAGGERS: tuple[AnswerTagger, ...] = (tag_lethal_means,)
+REQUIRED_TAGGERS = tuple(t.__name__ for t in DEFAULT_TAGGERS)

@@ -71,7 +71,7 @@ def render(blocks: Sequence[str]) -> str:
     return "\n\n".join(blocks)
 
 
-def text_key(text: str) -> str:
+def comparable_text(text: str) -> str:
     """Text compared for duplicates: lower case, letters and digits only, single spaces."""
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
@@ -117,9 +117,9 @@ class ContextPacker:
 
     def is_duplicate(self, candidate: ContextCandidate, packed: Sequence[ContextCandidate]) -> bool:
         """Same text once normalised, one contained in the other, or embeddings nearly identical."""
-        key = text_key(candidate.passage.text)
+        key = comparable_text(candidate.passage.text)
         for other in packed:
-            other_key = text_key(other.passage.text)
+            other_key = comparable_text(other.passage.text)
             if key == other_key or (key and other_key and (key in other_key or other_key in key)):
                 return True
             if candidate.vector is not None and other.vector is not None and \

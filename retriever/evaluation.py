@@ -24,9 +24,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embedding import Embedder
 from index.loader import LoadedIndex
-from retriever.metrics import hit_at_k, mrr_at_k, ndcg_at_k
+from retriever.relevance import hit_at_k, mrr_at_k, ndcg_at_k
 from retriever.ranking import RankingConfig
 from retriever.safety import SafetyCheck
 from retriever.service import QueryLimits, SearchService

@@ -123,7 +123,7 @@ class Ranker:
         self.answer_of_passage = IdLookup([p.passage_id for p in index.passages], self.passage_owner)
         self.question_of_vector = IdLookup([q.vector_id for q in index.questions], np.arange(len(index.questions)))
         self.id_order = _ranks([a.answer_id for a in self.answers])  # ties in score: answer id decides
-        self.text_key = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
+        self.same_text_rank = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
         self.confidence = ConfidenceModel(threshold=config.confidence_threshold)
         self.question_view_vectors = self._question_view_vectors() if config.question_dense else None
         self.answer_mean_vectors = (self._answer_mean_vectors()
@@ -168,9 +168,9 @@ class Ranker:
         seen_texts: set[int] = set()
         for i in order:
             position = int(candidates[i])
-            if self.text_key[position] in seen_texts:
+            if self.same_text_rank[position] in seen_texts:
                 continue
-            seen_texts.add(self.text_key[position])
+            seen_texts.add(self.same_text_rank[position])
             scores = {name: float(s[i]) for name, s in zip(SIGNALS, signals)}
             results.append(RankedAnswer(self.answers[position], float(fused[i]), scores,
                                         confidence=self.confidence.confidence(evidence_of(scores))))

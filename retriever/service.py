@@ -15,10 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embedder import Embedder, open_embedder
+from index.backends import VectorBackend
+from index.embedding import Embedder, open_embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
-from index.onnx_embedder import OnnxEmbedder
 from index.safety_tags import LETHAL_MEANS
 from index.vector_cache import cached_encoder
 from retriever.batching import EncodeBatcher
@@ -65,7 +65,7 @@ class SearchOutcome:
     index_version: str = ""  # the version that ranked this query (a swap may have happened since)
 
 
-def check_vectors_compatible(index: LoadedIndex, embedder: Embedder | OnnxEmbedder) -> None:
+def check_vectors_compatible(index: LoadedIndex, embedder: Embedder) -> None:
     """Refuse an index whose vectors another model made; note one made by another backend of the model.
 
     The same model run by torch (fp32) and by ONNX Runtime (int8 weights) gives vectors with cosine
@@ -98,7 +98,7 @@ def one_blas_thread() -> None:
 
 
 class SearchService:
-    def __init__(self, embedder: Embedder | OnnxEmbedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
+    def __init__(self, embedder: Embedder, index: LoadedIndex, config: RankingConfig = RankingConfig(),
                  limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
                  query_cache_size: int = 0, ranker: Ranker | None = None, encode_batch_max: int = 0):
         check_vectors_compatible(index, embedder)
@@ -116,10 +116,12 @@ class SearchService:
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
-             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *, backend: str = "onnx",
-             onnx_file: str | Path | None = None, threads: int = 0, query_cache_size: int = 0,
-             encode_batch_max: int = 0, vector_cache_dir: str | Path | None = None) -> "SearchService":
-        """Load the model (run by `backend`) and the current index (checked to be built with that model).
+             limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *,
+             embedding_backend: str = "onnx", onnx_file: str | Path | None = None, threads: int = 0,
+             query_cache_size: int = 0, encode_batch_max: int = 0, vector_cache_dir: str | Path | None = None,
+             vector_backend: VectorBackend | None = None) -> "SearchService":
+        """Load the model (run by `embedding_backend`) and the current index (checked to be built with that
+        model; its vectors are read from `vector_backend`: FAISS files by default).
 
         The model loads, then embeds the crisis prototypes, on a second thread while the index and
         its ranker (BM25) load on this one: the model's work is native code that releases the GIL,
@@ -127,7 +129,8 @@ class SearchService:
         prototypes' vectors are read back from an earlier start (index/vector_cache.py).
         """
         def model_and_safety():
-            embedder = open_embedder(model, backend, onnx_file=onnx_file, threads=threads)
+            embedder = open_embedder(model, embedding_backend, onnx_file=onnx_file, threads=threads,
+                                     cache_dir=vector_cache_dir)
             encode = (cached_encoder(embedder.encode, embedder.backend, vector_cache_dir) if vector_cache_dir
                       else embedder.encode)
             return embedder, SafetyCheck.build(encode, resources)
@@ -135,7 +138,7 @@ class SearchService:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
             loading = pool.submit(model_and_safety)
             try:
-                index = load_index(index_dir, expected_model=model)
+                index = load_index(index_dir, expected_model=model, vector_backend=vector_backend)
                 ranker = Ranker(index, config)
             finally:
                 embedder, safety = loading.result()  # waits for the model (and raises its error) either way

@@ -25,14 +25,13 @@ import signal
 import sys
 import time
 
-import _bootstrap  # noqa: F401
 
 from index.builder import build_index
 from index.corpus import CorpusError, load_corpus
 from index.fetch import FetchError, fetch_counselchat
 from index.layout import BuildLockedError, IndexFormatError, build_lock, rollback
-from index.safety_tags import tag_lethal_means
-from _model_options import add_model_options, open_model
+from api.wiring import vector_backend
+from scripts.options import add_model_options, open_model
 from settings import Settings
 
 DONE, FAILED, BAD_INPUT = 0, 1, 2
@@ -73,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(settings, argv)
     report = Reporter(args.json)
     started = time.perf_counter()
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return _run(args, settings, report, started)
+    finally:  # a caller that goes on (scripts/serve.py builds, then serves) gets its own handler back
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _run(args: argparse.Namespace, settings: Settings, report: "Reporter", started: float) -> int:
     try:
         if args.rollback:
             left, now = rollback(args.index_dir)
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = open_model(args, settings)  # threads 0 = every core: a build has the machine
         built = build_index(corpus, embedder, args.index_dir, model_name=args.model,
                             passage_tokens=args.passage_tokens, keep_versions=args.keep_versions,
-                            incremental=args.incremental, taggers=default_taggers(),
+                            incremental=args.incremental, vector_backend=vector_backend(settings),
                             progress=sys.stderr.isatty() and not args.json)
     except BuildLockedError as error:
         return report.failed(FAILED, "locked", f"{error}; try again when it has finished")
@@ -142,11 +148,6 @@ def _fail_fast_if_locked(index_dir) -> None:
 
 def _raise_interrupted(signum, frame) -> None:
     raise Interrupted()
-
-
-def default_taggers():
-    """Answer taggers run at index time: `lethal_means` marks answers the ranker demotes for crisis queries."""
-    return (tag_lethal_means,)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,13 @@ from dataclasses import replace
 
 import numpy as np
 
-import _bootstrap  # noqa: F401
 
 from index.loader import load_index
 from retriever.confidence import ConfidenceModel, evidence_of
 from retriever.evaluation import baseline_configs, question_queries, read_labelled_queries
 from retriever.ranking import Ranker
-from _model_options import add_model_options, open_model
+from api.wiring import ranking_config
+from scripts.options import add_model_options, open_model
 from settings import Settings
 
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             right.append(1.0 if result.answer.question_id in query.relevant_questions else 0.0)
     slope, intercept = fit_logistic(np.array(evidence), np.array(right))
 
-    config = replace(settings.ranking_config())
+    config = replace(ranking_config(settings))
     ranker = Ranker(index, config)
     ranker.confidence = ConfidenceModel(slope, intercept, config.confidence_threshold)
     report = {"fitted": {"slope": round(slope, 3), "intercept": round(intercept, 3),

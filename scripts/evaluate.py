@@ -17,15 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
-
+from api.wiring import ranking_config
 from index.corpus import CorpusError, file_sha256, load_corpus
-from index.embedder import Embedder, ModelError
+from index.embedding import Embedder, ModelError
 from index.layout import IndexFormatError
 from index.loader import load_index
 from retriever.evaluation import (automatic_systems, format_table, labelled_systems, question_queries,
                                   read_labelled_queries, run_benchmark)
-from _model_options import add_model_options, open_model
+from scripts.options import add_model_options, open_model
 from settings import Settings
 
 
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-automatic", action="store_true", help="skip the automatic question->answers benchmark")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    ranker = settings.ranking_config()
+    ranker = ranking_config(settings)
     try:
         queries = read_labelled_queries(args.queries)
         embedder = open_model(args, settings)

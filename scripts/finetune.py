@@ -29,10 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
-
 from index.corpus import load_corpus
-from index.embedder import resolve_model
+from index.embedding import resolve_model
 from index.loader import questions_of
 from settings import Settings
 

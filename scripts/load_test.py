@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-import _bootstrap  # noqa: F401
 
 import httpx
 

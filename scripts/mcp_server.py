@@ -16,10 +16,9 @@ import logging
 import sys
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
 
-from api.mcp_server import build_mcp_server
-from api.state import open_service
+from api.mcp_tools import build_mcp_server
+from api.wiring import open_service
 from settings import Settings
 
 

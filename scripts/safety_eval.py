@@ -15,11 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
 
 from retriever.safety import SafetyCheck, load_resources
-from _stats import nearest_rank
-from _model_options import add_model_options, open_model
+from scripts.stats import nearest_rank
+from scripts.options import add_model_options, open_model
 from settings import Settings
 
 

@@ -10,14 +10,13 @@ import json
 import sys
 import textwrap
 
-import _bootstrap  # noqa: F401
-
-from index.embedder import ModelError
+from api.wiring import open_service
+from index.embedding import ModelError
 from index.layout import IndexFormatError
 from retriever.ranking import RankedAnswer
-from retriever.safety import SafetyConfigError, SafetyVerdict, load_resources
-from retriever.service import QueryError, QueryLimits, SearchService
-from _model_options import add_model_options
+from retriever.safety import SafetyConfigError, SafetyVerdict
+from retriever.service import QueryError
+from scripts.options import add_model_options, with_model_options
 from settings import Settings
 
 
@@ -54,11 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the API's JSON response")
     args = parser.parse_args(argv)
     try:
-        service = SearchService.open(args.index_dir, args.model,
-                                     limits=QueryLimits(settings.max_query_chars, settings.max_k),
-                                     resources=load_resources(settings.safety_region, settings.safety_resources_file),
-                                     backend=args.backend, onnx_file=settings.onnx_file,
-                                     threads=settings.embedding_threads)
+        service = open_service(with_model_options(args, settings).model_copy(update={"index_dir": args.index_dir}),
+                               threads=settings.embedding_threads)  # one query: every core (0) unless set
         outcome = service.search(args.query, args.k, args.topic)
     except (IndexFormatError, ModelError, QueryError, SafetyConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

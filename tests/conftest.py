@@ -111,7 +111,7 @@ def small_corpus_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The model as the service runs it (EMBEDDING_BACKEND: onnx unless set)."""
-    from index.embedder import open_embedder
+    from index.embedding import open_embedder
     from settings import Settings
 
     return open_embedder("all-MiniLM-L6-v2", Settings().embedding_backend)
@@ -201,7 +201,7 @@ def real_embedder(real_index_dir, embedder):
     warning), but incremental builds rightly re-embed everything on a backend change, so the corpus
     tests query and extend the index with the backend that made it.
     """
-    from index.embedder import open_embedder
+    from index.embedding import open_embedder
     from index.layout import Manifest, current_version_dir
 
     built_with = Manifest.read(current_version_dir(real_index_dir)).embedding_backend

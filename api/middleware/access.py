@@ -16,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging_setup import current_request_id, query_log_fields
-from api.metrics import ServiceMetrics
+from api.telemetry import ServiceMetrics
 from settings import Settings
 
 log = logging.getLogger("counsel_search.access")

@@ -15,7 +15,7 @@ from typing import Callable
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.metrics import ServiceMetrics
+from api.telemetry import ServiceMetrics
 from api.models import ErrorResponse
 
 LIMITED_PREFIX = "/v1/"

@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 
-from index.backends import BackendConfig
+from index.backends import VectorBackend
 from index.builder import build_index
 from index.corpus import load_corpus
 from index.loader import load_index
-from retriever.metrics import hit_at_k, mrr_at_k, ndcg_at_k
+from retriever.relevance import hit_at_k, mrr_at_k, ndcg_at_k
 from retriever.ranking import RankingConfig
 from retriever.service import SearchService
 
@@ -39,14 +39,14 @@ def evaluate(service: SearchService, queries, vectors) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def milvus_real_index(milvus_lite_engine, real_index_dir, real_csv, real_embedder, tmp_path_factory):
     root = tmp_path_factory.mktemp("milvus-real")
-    backend = BackendConfig("milvus", str(root / "milvus.db"), collection_prefix="c" + uuid.uuid4().hex[:8],
+    backend = VectorBackend("milvus", str(root / "milvus.db"), collection_prefix="c" + uuid.uuid4().hex[:8],
                             consistency="Session")
     directory = root / "index"
     shutil.copytree(real_index_dir, directory, symlinks=True)
     manifest = load_index(real_index_dir, verify=False).manifest
     report = build_index(load_corpus(real_csv), real_embedder, directory, model_name=manifest.model,
-                         passage_tokens=manifest.passage_tokens, incremental=True, backend=backend)
-    return load_index(directory, backend=backend), report
+                         passage_tokens=manifest.passage_tokens, incremental=True, vector_backend=backend)
+    return load_index(directory, vector_backend=backend), report
 
 
 def test_migrating_to_milvus_reuses_every_vector(milvus_real_index):

@@ -7,7 +7,7 @@ import pytest
 from index.builder import build_index
 from index.corpus import load_corpus
 from index.layout import current_version_dir, switch_current, versions_dir
-from index.loader import load_index, text_key
+from index.loader import load_index, text_hash
 from tests.conftest import REAL_CSV_2022
 
 
@@ -38,12 +38,12 @@ def test_2020_to_2022_embeds_only_new_and_changed_answers(index_2020_copy, real_
     assert report.added == len(set(after.answer_by_id) - set(old_text)) > 500  # ~770 new answers in 2022
     assert report.removed == len(set(old_text) - set(after.answer_by_id))
     # Every passage embedded belongs to a new or changed answer, and is a text the 2020 index lacked
-    old_passages = {text_key(p.text) for p in before.passages}
-    fresh = {text_key(p.text) for p in after.passages if text_key(p.text) not in old_passages}
+    old_passages = {text_hash(p.text) for p in before.passages}
+    fresh = {text_hash(p.text) for p in after.passages if text_hash(p.text) not in old_passages}
     assert report.embedded == len(fresh) > 0
-    assert fresh <= {text_key(p.text) for a in new_or_changed for p in after.passages_by_answer[a]}
+    assert fresh <= {text_hash(p.text) for a in new_or_changed for p in after.passages_by_answer[a]}
     assert report.embedded < len(after.passages) / 2
-    old_questions = {text_key(q.embedding_text) for q in before.questions}
-    assert report.embedded_questions == len({text_key(q.embedding_text) for q in after.questions} - old_questions)
+    old_questions = {text_hash(q.embedding_text) for q in before.questions}
+    assert report.embedded_questions == len({text_hash(q.embedding_text) for q in after.questions} - old_questions)
     assert report.embedded_questions >= len(set(after.question_by_id) - set(before.question_by_id)) > 100
     print(f"\n2020 -> 2022: {report.to_dict()}")

@@ -21,15 +21,15 @@ TEST_CONSISTENCY = "Session"
 
 @pytest.fixture(scope="session")
 def milvus_backend(tmp_path_factory, request):
-    """A BackendConfig on a fresh engine: one milvus-lite file per session, or COUNSEL_MILVUS_URI."""
-    from index.backends import BackendConfig
+    """A VectorBackend on a fresh engine: one milvus-lite file per session, or COUNSEL_MILVUS_URI."""
+    from index.backends import VectorBackend
 
     prefix = "t" + uuid.uuid4().hex[:8]  # runs sharing a server never see each other's collections
     if SERVER_URI:
         pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
-        return BackendConfig("milvus", SERVER_URI, collection_prefix=prefix, consistency=TEST_CONSISTENCY)
+        return VectorBackend("milvus", SERVER_URI, collection_prefix=prefix, consistency=TEST_CONSISTENCY)
     request.getfixturevalue("milvus_lite_engine")
-    return BackendConfig("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix,
+    return VectorBackend("milvus", str(tmp_path_factory.mktemp("milvus-lite") / "milvus.db"), collection_prefix=prefix,
                          consistency=TEST_CONSISTENCY)
 
 
@@ -42,5 +42,5 @@ def milvus_small_index_dir(tmp_path_factory, embedder, milvus_backend, small_ind
     directory = tmp_path_factory.mktemp("small-milvus")
     corpus = load_corpus(small_index_dir.parent / "small.csv")  # the very file the FAISS index was built from
     build_index(corpus, embedder, directory / "index", model_name="all-MiniLM-L6-v2", passage_tokens=32,
-                backend=milvus_backend)
+                vector_backend=milvus_backend)
     return directory / "index"

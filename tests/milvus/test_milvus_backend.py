@@ -48,7 +48,7 @@ def assert_same_hits(expected, actual, tol=1e-4):
 
 @pytest.fixture(scope="module")
 def both(small_index_dir, milvus_small_index_dir, milvus_backend):
-    return load_index(small_index_dir), load_index(milvus_small_index_dir, backend=milvus_backend)
+    return load_index(small_index_dir), load_index(milvus_small_index_dir, vector_backend=milvus_backend)
 
 
 @pytest.fixture(scope="module")
@@ -163,19 +163,19 @@ def test_incremental_reindexing_updates_the_collections_in_place(tmp_path, small
     faiss_dir, milvus_dir = tmp_path / "faiss", tmp_path / "milvus"
     first = load_corpus(small_csv)
     build_index(first, embedder, faiss_dir, model_name=MODEL, passage_tokens=32)
-    build_index(first, embedder, milvus_dir, model_name=MODEL, passage_tokens=32, backend=milvus_backend)
-    old = load_index(milvus_dir, backend=milvus_backend)
+    build_index(first, embedder, milvus_dir, model_name=MODEL, passage_tokens=32, vector_backend=milvus_backend)
+    old = load_index(milvus_dir, vector_backend=milvus_backend)
 
     changed = load_corpus(_changed_corpus(small_csv))
     faiss_report = build_index(changed, embedder, faiss_dir, model_name=MODEL, passage_tokens=32, incremental=True)
     milvus_report = build_index(changed, embedder, milvus_dir, model_name=MODEL, passage_tokens=32, incremental=True,
-                                backend=milvus_backend)
+                                vector_backend=milvus_backend)
     # the same summary as FAISS
     for field in ("answers", "questions", "passages", "added", "updated", "removed", "unchanged", "embedded", "reused"):
         assert getattr(milvus_report, field) == getattr(faiss_report, field), field
     assert (milvus_report.added, milvus_report.updated, milvus_report.removed) == (1, 1, 1)
 
-    new = load_index(milvus_dir, backend=milvus_backend)
+    new = load_index(milvus_dir, vector_backend=milvus_backend)
     assert new.manifest.version == milvus_report.version != old.manifest.version
     summary = new.manifest.settings["vector_store"]["collections"]
     assert {s["mode"] for s in summary.values()} == {"in-place"}
@@ -204,10 +204,10 @@ def test_a_full_rebuild_makes_new_collections_and_pruning_drops_the_old(tmp_path
 
     client = milvus_client(milvus_backend)
     corpus = load_corpus(small_csv)
-    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, keep_versions=1, backend=milvus_backend)
-    first = load_index(tmp_path, backend=milvus_backend)
-    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, keep_versions=1, backend=milvus_backend)
-    second = load_index(tmp_path, backend=milvus_backend)
+    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, keep_versions=1, vector_backend=milvus_backend)
+    first = load_index(tmp_path, vector_backend=milvus_backend)
+    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, keep_versions=1, vector_backend=milvus_backend)
+    second = load_index(tmp_path, vector_backend=milvus_backend)
     assert second.passage_store.collection != first.passage_store.collection
     assert not client.has_collection(first.passage_store.collection)
     assert not client.has_collection(first.question_store.collection)
@@ -217,25 +217,25 @@ def test_a_full_rebuild_makes_new_collections_and_pruning_drops_the_old(tmp_path
 
 def test_an_in_place_update_repairs_rows_a_crashed_build_left_behind(tmp_path, small_csv, embedder, milvus_backend):
     corpus = load_corpus(small_csv)
-    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, backend=milvus_backend)
-    index = load_index(tmp_path, backend=milvus_backend)
+    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, vector_backend=milvus_backend)
+    index = load_index(tmp_path, vector_backend=milvus_backend)
     stray = MilvusStore(index.passage_store.client, index.passage_store.collection, index.passage_store.dimension,
                         index.passage_store.spec, consistency=milvus_backend.consistency)
     stray.add(np.array([123456789]), embedder.encode(["left over"]), [["anxiety"]])
-    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, incremental=True, backend=milvus_backend)
-    repaired = load_index(tmp_path, backend=milvus_backend)
+    build_index(corpus, embedder, tmp_path, model_name=MODEL, passage_tokens=32, incremental=True, vector_backend=milvus_backend)
+    repaired = load_index(tmp_path, vector_backend=milvus_backend)
     assert repaired.passage_store.entity_count(strong=True) == len(repaired.passages)
     assert not strong_view(stray).get_vectors([123456789]).any()
 
 
 def test_a_missing_collection_is_a_clear_index_error(tmp_path, small_csv, embedder, milvus_backend):
-    build_index(load_corpus(small_csv), embedder, tmp_path, model_name=MODEL, passage_tokens=32, backend=milvus_backend)
-    index = load_index(tmp_path, backend=milvus_backend)
+    build_index(load_corpus(small_csv), embedder, tmp_path, model_name=MODEL, passage_tokens=32, vector_backend=milvus_backend)
+    index = load_index(tmp_path, vector_backend=milvus_backend)
     index.question_store.drop()
     with pytest.raises(IndexFormatError, match="not in this Milvus"):
-        load_index(tmp_path, backend=milvus_backend)
+        load_index(tmp_path, vector_backend=milvus_backend)
     with pytest.raises(Exception):
-        open_store(current_version_dir(tmp_path), "questions", backend=milvus_backend)
+        open_store(current_version_dir(tmp_path), "questions", vector_backend=milvus_backend)
 
 
 def test_readyz_reports_the_collections_and_their_entity_counts(both, embedder):

@@ -9,9 +9,10 @@ import pytest
 
 from index.builder import build_index
 from index.corpus import load_corpus
-from index.embedder import Embedder, ModelError, open_embedder
+from index.embedding import ModelError, open_embedder
+from index.embedding.torch_backend import TorchEmbedder
 from index.layout import current_version_dir
-from index.onnx_embedder import OnnxEmbedder
+from index.embedding.onnx_backend import OnnxEmbedder
 
 SENTENCES = [
     "i always cry in my counselor's office, is that weird?",
@@ -29,7 +30,7 @@ def onnx():
 
 @pytest.fixture(scope="module")
 def torch_model():
-    return Embedder("all-MiniLM-L6-v2")
+    return TorchEmbedder("all-MiniLM-L6-v2")
 
 
 def test_onnx_vectors_agree_with_torch_above_099_cosine(onnx, torch_model):
@@ -53,7 +54,7 @@ def test_token_counts_match_the_torch_tokenizer(onnx, torch_model):
 
 
 def test_the_onnx_path_does_not_import_torch():
-    code = ("import sys; from index.embedder import open_embedder; e = open_embedder('all-MiniLM-L6-v2', 'onnx'); "
+    code = ("import sys; from index.embedding import open_embedder; e = open_embedder('all-MiniLM-L6-v2', 'onnx'); "
             "e.encode(['hello']); import api.main; print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split()[-2:] == ["False", "False"]
@@ -79,7 +80,7 @@ def test_the_manifest_records_the_backend_and_a_backend_change_rebuilds_everythi
     assert again.embedded == 0 and again.full_rebuild_reason is None
 
 
-# --- the build graph: fused operators, int8 arithmetic (index/onnx_fusion.py) ---
+# --- the build graph: fused operators, int8 arithmetic (index/embedding/fusion.py) ---
 
 @pytest.fixture(scope="module")
 def model_cache(tmp_path_factory):
@@ -93,7 +94,7 @@ def builder_model(model_cache):
 
 
 def test_the_fused_graph_computes_what_the_export_computes(tmp_path, onnx):
-    from index.onnx_fusion import _constant_folded, _save, fused_encoder, pooled_cosines
+    from index.embedding.fusion import _constant_folded, _save, fused_encoder, pooled_cosines
 
     fused = tmp_path / "fused.onnx"
     _save(fused_encoder(_constant_folded(onnx.onnx_path, tmp_path / "folded.onnx"), num_heads=12), fused)
@@ -112,7 +113,7 @@ def test_documents_are_embedded_by_the_int8_graph_close_to_the_query_vectors(bui
 
 def test_the_build_graph_is_derived_once_and_then_read_from_the_cache(model_cache, builder_model, monkeypatch):
     builder_model.document_backend  # derived (or already there)
-    import index.onnx_fusion as fusion
+    import index.embedding.fusion as fusion
 
     monkeypatch.setattr(fusion, "fused_encoder", lambda *a, **k: pytest.fail("derived a second time"))
     again = OnnxEmbedder("all-MiniLM-L6-v2", threads=1, cache_dir=model_cache)
@@ -135,8 +136,8 @@ def test_a_document_vector_does_not_depend_on_the_texts_embedded_with_it(builder
 
 
 def test_without_a_build_graph_documents_are_embedded_by_the_query_graph(tmp_path, monkeypatch, caplog):
-    import index.onnx_embedder as module
-    from index.onnx_fusion import FusionError
+    import index.embedding.onnx_backend as module
+    from index.embedding.fusion import FusionError
 
     def not_bert(*args):
         raise FusionError("no encoder.layer.<n>.attention.self.query.bias: not a BERT-style encoder")
@@ -158,5 +159,5 @@ def test_an_index_built_with_the_int8_graph_is_served_without_a_backend_warning(
     assert index.manifest.embedding_backend == builder_model.document_backend
     check_vectors_compatible(index, OnnxEmbedder("all-MiniLM-L6-v2", threads=1))
     assert "was embedded by backend" not in caplog.text
-    check_vectors_compatible(index, Embedder("all-MiniLM-L6-v2"))  # another backend: served, with a warning
+    check_vectors_compatible(index, TorchEmbedder("all-MiniLM-L6-v2"))  # another backend: served, with a warning
     assert "was embedded by backend" in caplog.text

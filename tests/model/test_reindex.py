@@ -13,8 +13,7 @@ from index.loader import load_index
 from retriever.service import SearchService
 from tests.conftest import _row, write_csv
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import build_index as cli  # noqa: E402
+from scripts import build_index as cli
 
 MODEL = "all-MiniLM-L6-v2"
 TOKENS = 32  # small passages, so each answer below spans several

@@ -4,17 +4,14 @@ half-way, so a test can kill the build at a known point (mid-embedding) instead 
     python tests/server/slow_build.py <marker file> <build_index.py arguments...>
 
 The first half of the texts is really embedded; then the marker file is written and the process
-sleeps inside the model's `encode` (either backend: torch `Embedder` or `OnnxEmbedder`) until it is killed.
+sleeps inside the model's `encode` (either backend: `TorchEmbedder` or `OnnxEmbedder`) until it is killed.
 """
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-
-from index.embedder import Embedder  # noqa: E402
-from index.onnx_embedder import OnnxEmbedder  # noqa: E402
+from index.embedding.onnx_backend import OnnxEmbedder  # noqa: E402
+from index.embedding.torch_backend import TorchEmbedder  # noqa: E402
 
 marker = Path(sys.argv.pop(1))
 
@@ -28,9 +25,9 @@ def stalling(real_encode):
     return stalling_encode
 
 
-Embedder.encode = stalling(Embedder.encode)
+TorchEmbedder.encode = stalling(TorchEmbedder.encode)
 OnnxEmbedder.encode = stalling(OnnxEmbedder.encode)
 
-import build_index  # noqa: E402
+from scripts import build_index  # noqa: E402
 
 sys.exit(build_index.main(sys.argv[1:]))

@@ -72,7 +72,7 @@ def test_a_killed_build_leaves_current_serving_a_concurrent_build_is_refused_and
     build = [*BUILD, "--data", str(data), "--index-dir", str(index_dir), "--model", MODEL, "--passage-tokens", "32",
              "--incremental", "--json"]
 
-    slow = start_slow_build(tmp_path, index_dir, data, "killed")  # now inside Embedder.encode
+    slow = start_slow_build(tmp_path, index_dir, data, "killed")  # now inside the embedder's encode
     concurrent = subprocess.run(build, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert concurrent.returncode == 1
     assert json.loads(concurrent.stdout)["status"] == "locked" and "another build is running" in concurrent.stderr

@@ -8,8 +8,7 @@ import pytest
 
 from test_production_server import free_port, start, stop, wait_ready
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from _wrk import lua_requests, lua_string, run_wrk  # noqa: E402
+from scripts.wrk import lua_requests, lua_string, run_wrk  # noqa: E402
 
 
 def test_the_requests_are_four_posts_to_one_get():

@@ -10,8 +10,7 @@ import pytest
 from index.layout import build_lock, current_version_dir, switch_current
 from tests.unit.test_layout import make_version
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import build_index as cli  # noqa: E402
+from scripts import build_index as cli
 
 
 def run(capsys, *argv):

@@ -1,15 +1,10 @@
 """scripts/finetune.py builds its training data from the corpus alone, and never lets an anchor be
 its own in-batch negative."""
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from finetune import batches, question_splits, training_pairs  # noqa: E402
-
-from index.corpus import load_corpus  # noqa: E402
-from index.loader import questions_of  # noqa: E402
+from index.corpus import load_corpus
+from index.loader import questions_of
+from scripts.finetune import batches, question_splits, training_pairs
 
 
 def test_pairs_are_title_to_body_and_question_to_one_of_its_answers(small_csv):

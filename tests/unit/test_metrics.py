@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from retriever.metrics import hit_at_k, mrr_at_k, ndcg_at_k
+from retriever.relevance import hit_at_k, mrr_at_k, ndcg_at_k
 
 
 def test_hit_at_k():

@@ -5,7 +5,7 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from index.onnx_fusion import FusionError, fused_encoder  # noqa: E402
+from index.embedding.fusion import FusionError, fused_encoder  # noqa: E402
 
 
 def graph(initializers: dict[str, np.ndarray]):

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from api.state import serving_processes, serving_threads
+from api.wiring import serving_processes, serving_threads
 from settings import Settings
 
 

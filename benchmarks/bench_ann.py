@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
-from _stats import percentiles
+from scripts.stats import percentiles
 
 import numpy as np
 

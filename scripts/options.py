@@ -1,13 +1,14 @@
-"""The --model / --backend options every script that runs the model shares, and the model they open.
+"""The --model / --backend options every command that runs the model shares, and the model they open.
 
 One place, so each command line runs the model the way the service does (EMBEDDING_MODEL,
-EMBEDDING_BACKEND, ONNX_FILE, EMBEDDING_THREADS) unless told otherwise.
+EMBEDDING_BACKEND, ONNX_FILE, EMBEDDING_THREADS, MODEL_CACHE_DIR) unless told otherwise.
 """
 from __future__ import annotations
 
 import argparse
 
-from index.embedder import BACKENDS, open_embedder
+from api.wiring import open_model as open_configured_model
+from index.embedding import BACKENDS, Embedder
 from settings import Settings
 
 
@@ -18,7 +19,11 @@ def add_model_options(parser: argparse.ArgumentParser, settings: Settings) -> No
                         help="runs the model: onnx (default, fast) or torch (env EMBEDDING_BACKEND)")
 
 
-def open_model(args: argparse.Namespace, settings: Settings):
+def with_model_options(args: argparse.Namespace, settings: Settings) -> Settings:
+    """`settings` with the model the options name."""
+    return settings.model_copy(update={"embedding_model": args.model, "embedding_backend": args.backend})
+
+
+def open_model(args: argparse.Namespace, settings: Settings) -> Embedder:
     """The model named by the options, with the settings' ONNX file, threads (0 = every core) and cache."""
-    return open_embedder(args.model, args.backend, onnx_file=settings.onnx_file, threads=settings.embedding_threads,
-                         cache_dir=settings.model_cache_dir)
+    return open_configured_model(with_model_options(args, settings))

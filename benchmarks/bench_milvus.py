@@ -25,12 +25,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from index.backends import BackendConfig, milvus_client  # noqa: E402
-from index.milvus_store import MilvusStore, StoreRows  # noqa: E402
-from index.store import FaissStore  # noqa: E402
+from index.backends import VectorBackend, milvus_client
+from index.milvus_store import MilvusStore, StoreRows
+from index.store import FaissStore
 
 TOPICS = [f"topic-{i}" for i in range(31)]
 
@@ -68,7 +65,7 @@ def bench_faiss(ids, vectors, topics, queries, k) -> dict:
             "strong": None}
 
 
-def bench_milvus(backend: BackendConfig, ids, vectors, topics, queries, k) -> dict:
+def bench_milvus(backend: VectorBackend, ids, vectors, topics, queries, k) -> dict:
     client = milvus_client(backend)
     name = f"{backend.collection_prefix}_bench_{os.getpid()}"
     store = MilvusStore.create(client, name, vectors.shape[1], backend.index_spec, consistency="Bounded")
@@ -112,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server_uri = os.environ.get("COUNSEL_MILVUS_URI")
     if not server_uri and not args.no_server:
-        command = ["unshare", "-n", sys.executable, str(ROOT / "scripts" / "milvus_standalone.py"), "--",
+        command = ["unshare", "-n", sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "milvus_standalone.py"), "--",
                    sys.executable, __file__, *(argv if argv is not None else sys.argv[1:])]
         return subprocess.run(command).returncode
 
@@ -124,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     rows["faiss, 1 thread"] = bench_faiss(ids, vectors, topics, queries, args.k)
     faiss.omp_set_num_threads(threads)
     with tempfile.TemporaryDirectory() as scratch:
-        lite = BackendConfig("milvus", str(Path(scratch) / "bench.db"), collection_prefix="bench")
+        lite = VectorBackend("milvus", str(Path(scratch) / "bench.db"), collection_prefix="bench")
         rows[f"milvus-lite ({lite.index_spec.type})"] = bench_milvus(lite, ids, vectors, topics, queries, args.k)
     if server_uri:
-        server = BackendConfig("milvus", server_uri, collection_prefix="bench")
+        server = VectorBackend("milvus", server_uri, collection_prefix="bench")
         rows[f"milvus standalone ({server.index_spec.type})"] = bench_milvus(server, ids, vectors, topics, queries, args.k)
     report(rows, args.vectors, args.k)
     return 0

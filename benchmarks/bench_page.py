@@ -23,10 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
 
-from _stats import nearest_rank
-from load_test import is_loopback, read_worries, serving
+from scripts.stats import nearest_rank
+from scripts.load_test import is_loopback, read_worries, serving
 from settings import Settings
 
 TARGET_MS = 200.0

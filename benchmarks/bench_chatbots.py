@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-import _bootstrap  # noqa: F401
 
-from load_test import read_worries
+from scripts.load_test import read_worries
 from api.state import open_service
 from retriever.context import gather_context
 from retriever.service import QuerySpec

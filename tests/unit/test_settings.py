@@ -1,0 +1,15 @@
+"""Settings are a leaf: their defaults are the library's own (one value, written in two places, checked here)."""
+from dataclasses import fields
+
+from api.wiring import ranking_config
+from retriever.ranking import RankingConfig
+from settings import Settings
+
+
+def test_the_ranking_defaults_of_the_settings_are_the_rankers_own():
+    assert ranking_config(Settings()) == RankingConfig()
+
+
+def test_every_ranking_option_is_a_setting():
+    names = {f.name for f in fields(RankingConfig)}
+    assert names <= {n.removeprefix("ranking_") for n in Settings.model_fields}
