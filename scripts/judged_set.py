@@ -139,7 +139,9 @@ def merge(args: argparse.Namespace) -> int:
             row = json.loads(line)
             pools[row["worry"]] = {q["key"] for q in row["questions"]}
     judged: dict[tuple[str, str], int] = {}
-    for path in args.judged:
+    source: dict[tuple[str, str], str] = {}
+    overlap = agreed = 0
+    for path in sorted(args.judged):  # a worry two writers wrote alike was judged twice: the first file's label stays
         for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -147,8 +149,12 @@ def merge(args: argparse.Namespace) -> int:
             if worry not in pools or key not in pools[worry] or label not in {"0", "1"}:
                 raise SystemExit(f"{path}:{number}: not a pooled pair with a 0/1 label")
             if (worry, key) in judged:
-                raise SystemExit(f"{path}:{number}: judged twice")
-            judged[(worry, key)] = int(label)
+                if source[(worry, key)] == path:
+                    raise SystemExit(f"{path}:{number}: judged twice in one file")
+                overlap += 1
+                agreed += judged[(worry, key)] == int(label)
+                continue
+            judged[(worry, key)], source[(worry, key)] = int(label), path
     missing = [(w, k) for w, keys in pools.items() for k in keys if (w, k) not in judged]
     if missing:
         raise SystemExit(f"{len(missing)} pooled pairs are not judged, e.g. {missing[0]}")
@@ -169,7 +175,8 @@ def merge(args: argparse.Namespace) -> int:
     positives = sum(judged.values())
     answerable = sum(1 for w in pools if any(judged[(w, k)] for k in pools[w]))
     print(f"{len(judged)} judgements ({positives} relevant) for {len(pools)} worries; "
-          f"{len(pools) - answerable} with no relevant question")
+          f"{len(pools) - answerable} with no relevant question"
+          + (f"; {overlap} pairs judged by two assessors, {agreed / overlap:.0%} agreement" if overlap else ""))
     return 0
 
 
