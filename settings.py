@@ -61,20 +61,18 @@ class Settings(BaseSettings):
     default_k: int = Field(10, ge=1)
     max_k: int = Field(50, ge=1)
 
-    # Ranking (see README "Evaluation" for how the defaults were measured); a weight of 0 switches a signal off
-    ranking_question_dense: float = Field(1.0, ge=0, description="Weight of the worry's cosine to the question an answer was written for.")
-    ranking_question_views: str = Field("title,body", description="How a worry is matched to a question: comma-separated views among combined (title + body as one text), title, body; the closest view counts.")
-    ranking_answer_dense: float = Field(0.25, ge=0, description="Weight of the best cosine to a passage of the answer.")
-    ranking_answer_passage_mean: float = Field(0.3, ge=0, description="Blend of the mean passage cosine into the answer signal: (best + this x mean) / (1 + this); 0 = best passage only.")
-    ranking_question_lexical: float = Field(0.1, ge=0, description="Weight of BM25 against the question (title and body).")
-    ranking_answer_lexical: float = Field(0.05, ge=0, description="Weight of BM25 against the answer text.")
-    ranking_prior: float = Field(0.01, ge=0, description="Weight of the upvote prior (a tie-breaker, never above relevance).")
-    ranking_fusion: str = Field("weighted", description="How signals combine: weighted (sum of weights x scores) or rrf.")
+    # Ranking (see docs/ranking.md for how the defaults were measured)
+    ranking_fusion: Literal["learned", "weighted", "rrf"] = Field(
+        "learned", description="How the signals combine: learned (the model trained on the judged worries), weighted "
+                               "(round 1's hand weights) or rrf.")
+    ranking_model_file: Path | None = Field(None, description="The learned ranking model; unset = the packaged one.")
     ranking_group_by_question: bool = Field(True, description="Keep the answers to one question together.")
-    ranking_question_candidates: int = Field(100, ge=1, description="Questions fetched from the vector store per query.")
+    ranking_question_candidates: int = Field(100, ge=1, description="Questions each question view returns per query.")
     ranking_passage_candidates: int = Field(400, ge=1, description="Passages fetched from the vector store per query.")
-    ranking_confidence_threshold: float = Field(0.05, ge=0, le=1, description="A response is low_confidence when its best result's confidence is below this.")
     ranking_lexical_candidates: int = Field(50, ge=0, description="Best BM25 questions and answers added as candidates.")
+    ranking_confidence_threshold: float | None = Field(
+        None, ge=0, le=1, description="A response is low_confidence when its best result's confidence is below this; "
+                                      "unset = the learned model's own threshold.")
 
     # Service
     host: str = "127.0.0.1"

@@ -29,9 +29,11 @@ def search_result(ranked: RankedAnswer) -> SearchResult:
 
 
 def safety_block(verdict: SafetyVerdict) -> Safety:
-    return Safety(crisis=verdict.crisis, categories=list(verdict.categories), error=verdict.error,
-                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description)
-                             for r in verdict.resources])
+    return Safety(crisis=verdict.crisis, level=verdict.level, categories=list(verdict.categories),
+                  subject=verdict.subject, language=verdict.language, message=verdict.message,
+                  reply_instruction=verdict.reply_instruction, error=verdict.error,
+                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description,
+                                            emergency=r.emergency) for r in verdict.resources])
 
 
 def search_response(outcome: SearchOutcome, index_version: str) -> SearchResponse:
@@ -51,7 +53,8 @@ def context_response(outcome: ContextOutcome, index_version: str) -> ContextResp
                                passage=p.text, start=p.candidate.passage.start, end=p.candidate.passage.end,
                                truncated=p.truncated, score=round(p.candidate.score, 6))
                 for p in packed.passages]
-    return ContextResponse(query=outcome.search.query, safety=safety_block(outcome.search.safety),
+    return ContextResponse(reply_instruction=outcome.search.safety.reply_instruction,
+                           query=outcome.search.query, safety=safety_block(outcome.search.safety),
                            notice=outcome.search.safety.notice, context=packed.context, passages=passages, tokens=packed.tokens,
                            max_tokens=outcome.max_tokens, tokenizer=outcome.tokenizer,
                            duplicates_skipped=packed.duplicates_skipped, took_ms=round(outcome.took_ms, 2),

@@ -36,12 +36,17 @@ INSTRUCTIONS = (
 
 
 def safety_text(safety: Safety) -> str:
-    """The crisis check in words, to open a tool's text when it matters."""
+    """The crisis check in words, to open a tool's text when it matters: the reply instruction first
+    (imminent, high), then the message for the person and the help lines."""
     if not safety.crisis:
         return ""
-    lines = ["SAFETY FIRST: this message may come from a person in danger"
-             + (f" ({', '.join(safety.categories)})" if safety.categories else "")
-             + ". Before anything else, encourage them to reach out now:"]
+    lines = []
+    if safety.reply_instruction:
+        lines.append(f"REPLY INSTRUCTION ({safety.level}): {safety.reply_instruction}")
+    lines.append(f"SAFETY FIRST: this message may come from a person in danger (level {safety.level}"
+                 + (f"; {', '.join(safety.categories)}" if safety.categories else "")
+                 + ("; the person at risk is someone the writer is worried about" if safety.subject == "someone_else" else "")
+                 + ")." + (f" Say to them: {safety.message}" if safety.message else ""))
     lines += [f"- {r.name}: {r.contact}" + (f" ({r.url})" if r.url else "") for r in safety.resources]
     if safety.error:
         lines.append(f"(The safety check itself failed: {safety.error}.)")

@@ -45,19 +45,37 @@ class SearchResult(BaseModel):
 class SafetyResource(BaseModel):
     name: str = Field(..., description="Who to contact, e.g. \"988 Suicide & Crisis Lifeline\".")
     contact: str = Field(..., description="How, in words a person can act on: \"Call or text 988\".")
-    url: str | None = None
+    url: str | None = Field(None, description="A link: the line's site, or tel: for the emergency number.")
     description: str | None = None
+    emergency: bool = Field(False, description="The emergency number (911 / 999 / 112): first for `imminent`.")
 
 
 class Safety(BaseModel):
-    """The crisis check of this query. Clients show `resources` prominently, above the results,
-    when `crisis` is true; they are present on every response so help is always one glance away."""
+    """The crisis check of this query. Clients show `message` and `resources` prominently, above the
+    results, when `crisis` is true (for `imminent`: above everything, the emergency number first, not
+    dismissible); resources are present on every response so help is always one glance away."""
 
-    crisis: bool = Field(..., description="The query may come from a person in danger (or the check failed: see `error`).")
-    categories: list[str] = Field(default_factory=list,
-                                  description="Some of suicide, self_harm, overdose, violence, child_at_risk.")
-    resources: list[SafetyResource] = Field(..., description="Help lines for the region; those for the flagged "
-                                                             "categories first.")
+    crisis: bool = Field(..., description="The query may come from a person in danger (any level but `none`), or "
+                                          "the check failed (see `error`).")
+    level: Literal["imminent", "high", "concern", "none"] = Field(
+        ..., description="imminent: danger now or within hours (emergency number first); high: a current danger; "
+                         "concern: a passive wish to be dead, someone else at risk, a past attempt with distress now; "
+                         "none: not a crisis (idioms, the past, professionals' or fiction's stories).")
+    categories: list[Literal["suicide", "self_harm", "overdose", "violence", "child_at_risk", "harm_to_others",
+                             "medical", "psychosis"]] = Field(
+        default_factory=list, description="The kinds of danger, which pick the help lines (README \"Crisis safety\").")
+    subject: Literal["self", "someone_else"] = Field(
+        "self", description="Who may be at risk: the writer, or someone they are worried about (resources are then "
+                            "framed for helping them).")
+    language: str = Field("en", description="The language the message reads as (`es`: Spanish resources; the "
+                                            "answers themselves stay in English).")
+    message: str | None = Field(None, description="One sentence for the person, in their language: what to do now "
+                                                  "(crisis), or a gentle word when the message touches these topics.")
+    reply_instruction: str | None = Field(None, description="For chatbots, on `imminent` and `high`: reply with this "
+                                                            "first, resources before any passage.")
+    resources: list[SafetyResource] = Field(..., description="Help lines for the region and language; for imminent "
+                                                             "the emergency number and the crisis line first, then "
+                                                             "those for the flagged categories.")
     error: str | None = Field(None, description="Set when the check itself failed; `crisis` is then true, to be safe.")
 
 
@@ -140,6 +158,8 @@ class ContextPassage(BaseModel):
 
 
 class ContextResponse(BaseModel):
+    reply_instruction: str | None = Field(None, description="Set on `imminent` and `high`: how to open the reply (the "
+                                                            "help lines before any passage). Follow it first.")
     query: str
     safety: Safety = Field(..., description="The crisis check of this query, first: when `crisis` is true, reply with "
                                             "the `resources` before (or instead of) anything grounded in `context`.")
@@ -201,6 +221,8 @@ class Readiness(BaseModel):
     index: IndexInfo | None = None
     vector_stores: dict[str, VectorStoreState] | None = Field(
         None, description="Per store (questions, passages): engine and entity counts.")
+    safety_warnings: list[str] = Field(default_factory=list, description="Safety defaults the serving index or model "
+                                       "lacks, e.g. an index built without the lethal-means tags (rebuild it).")
 
 
 class ReloadResponse(BaseModel):

@@ -25,12 +25,10 @@ def vector_backend(settings: Settings) -> VectorBackend:
 def ranking_config(settings: Settings) -> RankingConfig:
     """The ranker's configuration from the RANKING_* variables (RankingConfig checks the values)."""
     return RankingConfig(
-        question_dense=settings.ranking_question_dense, question_views=settings.ranking_question_views,
-        answer_dense=settings.ranking_answer_dense, answer_passage_mean=settings.ranking_answer_passage_mean,
-        question_lexical=settings.ranking_question_lexical, answer_lexical=settings.ranking_answer_lexical,
-        prior=settings.ranking_prior, fusion=settings.ranking_fusion, group_by_question=settings.ranking_group_by_question,
-        question_candidates=settings.ranking_question_candidates, passage_candidates=settings.ranking_passage_candidates,
-        lexical_candidates=settings.ranking_lexical_candidates,
+        fusion=settings.ranking_fusion,
+        model_file=str(settings.ranking_model_file) if settings.ranking_model_file else None,
+        group_by_question=settings.ranking_group_by_question, question_candidates=settings.ranking_question_candidates,
+        passage_candidates=settings.ranking_passage_candidates, lexical_candidates=settings.ranking_lexical_candidates,
         confidence_threshold=settings.ranking_confidence_threshold)
 
 
@@ -68,4 +66,4 @@ def open_service(settings: Settings, *, threads: int | None = None) -> SearchSer
         embedding_backend=settings.embedding_backend, onnx_file=settings.onnx_file,
         threads=serving_threads(settings) if threads is None else threads,
         query_cache_size=settings.query_cache_size, encode_batch_max=settings.encode_batch_max,
-        vector_cache_dir=settings.model_cache_dir, vector_backend=vector_backend(settings))
+        model_cache_dir=settings.model_cache_dir, vector_backend=vector_backend(settings))

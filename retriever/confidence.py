@@ -1,4 +1,4 @@
-"""How likely a result is to answer the worry: a calibrated 0..1 confidence per result.
+"""The baselines' confidence: a logistic of a result's best cosine (the learned fusion brings its own).
 
 Fused scores and RRF ranks are not probabilities, and raw cosines of all-MiniLM-L6-v2 are small
 numbers whose meaning depends on the text lengths. The confidence is a logistic function of the
@@ -40,4 +40,4 @@ class ConfidenceModel:
 
 def evidence_of(signals: dict[str, float]) -> float:
     """The best cosine a result has to the worry: to its question or to its closest passage."""
-    return max(signals.get("question_dense", 0.0), signals.get("answer_dense", 0.0))
+    return max(signals.get("q_best", 0.0), signals.get("a_best", 0.0))

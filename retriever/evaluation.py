@@ -1,185 +1,197 @@
-"""Measuring ranking quality and speed through the real search path (`SearchService.search`).
+"""Measuring ranking quality through the ranker's own code, on judged worries and on the automatic benchmark.
 
-Two benchmarks, each run for the current ranker and for single-signal baselines side by side:
-- labelled: worries typed by people, each with the questions whose answers are relevant
-  (a TSV: worry, a tab, comma-separated question keys);
-- automatic (no hand labels): every question of the corpus (title and body) is a query against the
-  ANSWER TEXT only, and the relevant answers are that question's own. The question signals must be
-  off here, or the question would simply find itself; grouping by question is off too, because it
-  pulls up the siblings of a hit using exactly the label being measured.
+Judged sets: the project's (data/ranking/: worries, every pooled judgement with its negatives, folds
+drawn once) and ../shared/eval/dev_queries.tsv (30 worries). Relevance is binary and given per
+question: an answer is relevant when its question was judged relevant.
 
-Relevance is binary: an answer is relevant when its question is listed. The ideal ranking for
-nDCG counts every distinct relevant answer in the corpus (the corpus already merges exact duplicate
-answers to the same question into one). Each query is encoded once, timed the way the service does
-it (one query per call), and that time is added to every system's search time for the query, so
-the latency column is what a person would wait for.
+Metrics (one place, used by scripts/evaluate.py and scripts/train_ranker.py):
+- answer-level nDCG@10: the ranked answers; the ideal counts every distinct relevant answer;
+- question-level nDCG@5: the distinct questions in order of first appearance (what a person sees
+  when each question is shown once); the ideal counts every relevant question;
+- hit@1 and MRR@10 on answers;
+- abstention: how often `low_confidence` is set on worries the corpus can answer and on those it
+  cannot (no judged-relevant question).
+The automatic benchmark needs no labels: each question (title and body) is a query against the
+answer texts only, and its own answers are the relevant ones; question signals must be off there.
 """
 from __future__ import annotations
 
+import math
 import statistics
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.corpus import Answer
 from index.loader import LoadedIndex
-from retriever.relevance import hit_at_k, mrr_at_k, ndcg_at_k
-from retriever.ranking import RankingConfig
-from retriever.safety import SafetyCheck
-from retriever.service import QueryLimits, SearchService
 
 CUTOFF = 10
-# Queries of the automatic benchmark are whole questions, some longer than a person's worry.
-EVALUATION_LIMITS = QueryLimits(max_query_chars=100_000, max_k=CUTOFF)
-_OFF = dict(question_dense=0.0, answer_dense=0.0, question_lexical=0.0, answer_lexical=0.0, prior=0.0,
-            answer_passage_mean=0.0, group_by_question=False)
+QUESTION_CUTOFF = 5
 
 
 @dataclass(frozen=True)
-class LabelledQuery:
+class JudgedWorry:
     text: str
-    relevant_questions: frozenset[str]
+    judged: dict[str, int]  # question key -> 1 relevant / 0 judged not relevant (unjudged: absent)
+    fold: int | None = None
+
+    @property
+    def relevant(self) -> frozenset[str]:
+        return frozenset(k for k, label in self.judged.items() if label)
+
+
+def read_qrels(path: str | Path, folds: str | Path | None = None) -> list[JudgedWorry]:
+    """`worry<TAB>question key<TAB>0|1` lines (every judgement), with `worry<TAB>fold` lines from `folds`."""
+    judged: dict[str, dict[str, int]] = {}
+    for number, line in _lines(path):
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[2] not in {"0", "1"} or not parts[0].strip() or not parts[1].strip():
+            raise ValueError(f"{path}:{number}: expected 'worry<TAB>question-key<TAB>0|1'")
+        judged.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(parts[2])
+    fold_of = {}
+    if folds is not None:
+        for number, line in _lines(folds):
+            worry, _, fold = line.partition("\t")
+            if not fold.strip().isdigit():
+                raise ValueError(f"{folds}:{number}: expected 'worry<TAB>fold'")
+            fold_of[worry.strip()] = int(fold)
+    return [JudgedWorry(text, labels, fold_of.get(text)) for text, labels in judged.items()]
+
+
+def read_labelled_queries(path: str | Path) -> list[JudgedWorry]:
+    """`worry<TAB>key,key,...` lines (the relevant questions only, as in dev_queries.tsv)."""
+    worries = []
+    for number, line in _lines(path):
+        text, sep, keys = line.partition("\t")
+        relevant = [k.strip() for k in keys.split(",") if k.strip()]
+        if not sep or not text.strip() or not relevant:
+            raise ValueError(f"{path}:{number}: expected 'worry<TAB>question-key[,question-key...]'")
+        worries.append(JudgedWorry(text.strip(), {k: 1 for k in relevant}))
+    return worries
+
+
+def _lines(path: str | Path) -> Iterable[tuple[int, str]]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip() and not line.startswith("#"):
+                yield number, line.rstrip("\n")
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+def dcg(gains: Sequence[int]) -> float:
+    return sum(g / math.log2(rank + 1) for rank, g in enumerate(gains, start=1))
+
+
+def ndcg(ranked: Sequence, relevant: set, k: int) -> float:
+    """Binary nDCG@k; a label repeated in `ranked` gains only the first time."""
+    seen, gains = set(), []
+    for label in ranked[:k]:
+        gains.append(1 if label in relevant and label not in seen else 0)
+        seen.add(label)
+    ideal = dcg([1] * min(k, len(relevant)))
+    return dcg(gains) / ideal if ideal else 0.0
+
+
+def first_appearances(items: Iterable) -> list:
+    """The distinct items in order of first appearance."""
+    return list(dict.fromkeys(items))
 
 
 @dataclass
-class SystemScores:
+class Scores:
     system: str
-    queries: int
-    hit_at_1: float
-    hit_at_5: float
-    mrr_at_10: float
+    worries: int  # with at least one relevant answer in the index
     ndcg_at_10: float
-    median_ms: float
-    p95_ms: float
+    question_ndcg_at_5: float
+    hit_at_1: float
+    mrr_at_10: float
+    low_confidence_answerable: str  # "flagged/count" on worries the corpus can answer
+    low_confidence_unanswerable: str  # "flagged/count" on worries it cannot
+    median_ms: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-@dataclass
-class BenchmarkReport:
-    name: str
-    description: str
-    systems: list[SystemScores]
-    skipped_queries: int = 0
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "skipped_queries": self.skipped_queries,
-                "systems": [s.to_dict() for s in self.systems]}
+# A system: (worry text, its vector) -> (ranked answers, low_confidence)
+System = Callable[[str, np.ndarray], tuple[list[Answer], bool]]
 
 
-def read_labelled_queries(path: str | Path) -> list[LabelledQuery]:
-    """Read `worry<TAB>key,key,...` lines; blank lines and lines starting with # are ignored."""
-    queries = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            text, sep, keys = line.rstrip("\n").partition("\t")
-            relevant = frozenset(k.strip() for k in keys.split(",") if k.strip())
-            if not sep or not text.strip() or not relevant:
-                raise ValueError(f"{path}:{number}: expected 'worry<TAB>question-key[,question-key...]'")
-            queries.append(LabelledQuery(text.strip(), relevant))
-    return queries
-
-
-def question_queries(index: LoadedIndex) -> list[LabelledQuery]:
-    """The automatic benchmark: each question (title and body) is a query for its own answers."""
-    return [LabelledQuery(q.embedding_text, frozenset([q.question_id])) for q in index.questions]
-
-
-def baseline_configs() -> dict[str, RankingConfig]:
-    """One signal each: what the ranker is compared against."""
-    return {
-        "dense answers (foundation)": RankingConfig(**{**_OFF, "answer_dense": 1.0}),
-        "dense questions (title + body)": RankingConfig(**{**_OFF, "question_dense": 1.0, "question_views": "combined"}),
-        "dense questions (title, body apart)": RankingConfig(**{**_OFF, "question_dense": 1.0,
-                                                                "question_views": "title,body"}),
-        "BM25 answers": RankingConfig(**{**_OFF, "answer_lexical": 1.0}),
-        "BM25 questions": RankingConfig(**{**_OFF, "question_lexical": 1.0}),
-    }
-
-
-def answer_text_only(config: RankingConfig) -> RankingConfig:
-    """`config` with every signal that reads the question switched off (for the automatic benchmark)."""
-    return replace(config, question_dense=0.0, question_lexical=0.0, group_by_question=False)
-
-
-def labelled_systems(ranker: RankingConfig) -> dict[str, RankingConfig]:
-    return {"ranker": ranker} | baseline_configs()
-
-
-def automatic_systems(ranker: RankingConfig) -> dict[str, RankingConfig]:
-    answer_only = {name: config for name, config in baseline_configs().items() if "answers" in name}
-    return {"ranker (answer signals only)": answer_text_only(ranker)} | answer_only
-
-
-def relevant_answers(index: LoadedIndex, query: LabelledQuery) -> set[str]:
-    return {a.answer_id for a in index.answers if a.question_id in query.relevant_questions}
-
-
-def timed_encodings(embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, list[float]]:
-    """Encode one text per call, as the service does for a request, and time each call in ms."""
-    vectors, times = [], []
-    for text in texts:
+def score_system(name: str, system: System, index: LoadedIndex, worries: Sequence[JudgedWorry],
+                 vectors: np.ndarray) -> Scores:
+    """Run every worry through `system` and average the metrics over worries the index can answer."""
+    answers_of: dict[str, set[str]] = {}
+    for answer in index.answers:
+        answers_of.setdefault(answer.question_id, set()).add(answer.answer_id)
+    ndcgs, qndcgs, hits, mrrs, times = [], [], [], [], []
+    flagged = {True: 0, False: 0}
+    counts = {True: 0, False: 0}
+    for worry, vector in zip(worries, vectors):
         started = time.perf_counter()
-        vectors.append(embedder.encode([text], batch_size=1)[0])
+        ranked, low = system(worry.text, vector)
         times.append((time.perf_counter() - started) * 1000)
-    return np.vstack(vectors), times
+        wanted = {a for q in worry.relevant for a in answers_of.get(q, ())}
+        answerable = bool(wanted)
+        counts[answerable] += 1
+        flagged[answerable] += bool(low)
+        if not answerable:
+            continue
+        ids = [a.answer_id for a in ranked]
+        ndcgs.append(ndcg(ids, wanted, CUTOFF))
+        questions = first_appearances(a.question_id for a in ranked)
+        qndcgs.append(ndcg(questions, {q for q in worry.relevant if q in answers_of}, QUESTION_CUTOFF))
+        hits.append(1.0 if ids[:1] and ids[0] in wanted else 0.0)
+        mrrs.append(next((1.0 / r for r, a in enumerate(ids[:CUTOFF], 1) if a in wanted), 0.0))
+    mean = lambda values: round(float(np.mean(values)), 4) if values else 0.0
+    return Scores(name, len(ndcgs), mean(ndcgs), mean(qndcgs), mean(hits), mean(mrrs),
+                  f"{flagged[True]}/{counts[True]}", f"{flagged[False]}/{counts[False]}",
+                  round(statistics.median(times), 2) if times else 0.0)
 
 
-def score_system(name: str, service: SearchService, queries: Sequence[LabelledQuery],
-                 relevant: Sequence[set[str]], vectors: np.ndarray, encode_ms: Sequence[float]) -> SystemScores:
-    """Run every query through `service.search` and average the metrics over queries."""
-    hits1, hits5, mrrs, ndcgs, latencies = [], [], [], [], []
-    for query, wanted, vector, encode_time in zip(queries, relevant, vectors, encode_ms):
-        outcome = service.search(query.text, CUTOFF, query_vector=vector)
-        ranked = [r.answer.answer_id for r in outcome.ranking.results]
-        hits1.append(hit_at_k(ranked, wanted, 1))
-        hits5.append(hit_at_k(ranked, wanted, 5))
-        mrrs.append(mrr_at_k(ranked, wanted, CUTOFF))
-        ndcgs.append(ndcg_at_k(ranked, wanted, CUTOFF))
-        latencies.append(encode_time + outcome.took_ms)
-    return SystemScores(name, len(queries), _mean(hits1), _mean(hits5), _mean(mrrs), _mean(ndcgs),
-                        round(statistics.median(latencies), 2), round(_percentile(latencies, 95), 2))
+def question_queries(index: LoadedIndex) -> list[JudgedWorry]:
+    """The automatic benchmark: each question (title and body) is a query for its own answers."""
+    return [JudgedWorry(q.embedding_text, {q.question_id: 1}) for q in index.questions]
 
 
-def run_benchmark(name: str, description: str, embedder: Embedder, index: LoadedIndex,
-                  queries: Sequence[LabelledQuery], systems: dict[str, RankingConfig],
-                  progress: Callable[[str], None] | None = None) -> BenchmarkReport:
-    """Score every system on `queries` (queries with no relevant answer in the index are skipped)."""
-    kept = [(q, relevant_answers(index, q)) for q in queries]
-    kept = [(q, wanted) for q, wanted in kept if wanted]
-    vectors, encode_ms = timed_encodings(embedder, [q.text for q, _ in kept])
-    safety = SafetyCheck.build(embedder.encode)  # prototypes embedded once, shared by every system
-    scores = []
-    for system, config in systems.items():
-        if progress:
-            progress(f"{name}: {system}")
-        service = SearchService(embedder, index, config, EVALUATION_LIMITS, safety)
-        scores.append(score_system(system, service, [q for q, _ in kept], [w for _, w in kept], vectors, encode_ms))
-    return BenchmarkReport(name, description, scores, skipped_queries=len(queries) - len(kept))
-
-
-def format_table(report: BenchmarkReport) -> str:
-    """A Markdown table: one row per system."""
-    lines = [f"**{report.name}** ({report.description}; {report.systems[0].queries if report.systems else 0} "
-             f"queries{f', {report.skipped_queries} skipped: no relevant answer in the index' if report.skipped_queries else ''})",
-             "",
-             "| system | hit@1 | hit@5 | MRR@10 | nDCG@10 | median ms | p95 ms |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for s in report.systems:
-        lines.append(f"| {s.system} | {s.hit_at_1:.3f} | {s.hit_at_5:.3f} | {s.mrr_at_10:.3f} | {s.ndcg_at_10:.3f} "
-                     f"| {s.median_ms:.1f} | {s.p95_ms:.1f} |")
+def format_table(title: str, rows: Sequence[Scores]) -> str:
+    lines = [f"**{title}**", "",
+             "| system | nDCG@10 (answers) | nDCG@5 (questions) | hit@1 | MRR@10 | low_confidence: answerable | unanswerable | ms |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s in rows:
+        lines.append(f"| {s.system} | {s.ndcg_at_10:.3f} | {s.question_ndcg_at_5:.3f} | {s.hit_at_1:.3f} | "
+                     f"{s.mrr_at_10:.3f} | {s.low_confidence_answerable} | {s.low_confidence_unanswerable} | "
+                     f"{s.median_ms:.1f} |")
     return "\n".join(lines)
 
 
-def _mean(values: Sequence[float]) -> float:
-    return round(float(np.mean(values)), 4) if values else 0.0
+class TwoLineBaseline:
+    """0.8 x the best of title/body cosine + 0.2 x whole-answer cosine (MiniLM, no BM25, no passages).
 
+    The reference every change must beat; `question_weight=0` leaves the whole-answer cosine alone,
+    for the automatic benchmark. Never low_confidence (it has no calibration).
+    """
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else 0.0
+    def __init__(self, index: LoadedIndex, whole_answers: np.ndarray, question_weight: float = 0.8):
+        position = {q.question_id: i for i, q in enumerate(index.questions)}
+        self.answer_question = np.array([position[a.question_id] for a in index.answers])
+        self.views = index.question_views  # (title, body) x questions x dimension
+        self.whole = whole_answers
+        self.answers = index.answers
+        self.question_weight = question_weight
+
+    def __call__(self, text: str, vector: np.ndarray) -> tuple[list[Answer], bool]:
+        scores = (1 - self.question_weight) * (self.whole @ vector)
+        if self.question_weight:
+            scores = scores + self.question_weight * (self.views @ vector).max(axis=0)[self.answer_question]
+        top = np.argsort(-scores, kind="stable")[: CUTOFF * 3]
+        ranked, seen = [], set()
+        for i in top:
+            key = " ".join(self.answers[i].answer.lower().split())
+            if key not in seen:
+                seen.add(key)
+                ranked.append(self.answers[i])
+        return ranked[:CUTOFF], False

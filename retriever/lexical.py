@@ -45,11 +45,51 @@ class LexicalIndex:
         self.docs, self.weights, self.starts = bm25_columns(ids, len(self.vocab), k1, b)
 
     def scores(self, query: str) -> np.ndarray:
+        """BM25 of `query` against every document (work and memory proportional to the corpus)."""
         scores = np.zeros(self.size, dtype=np.float32)
-        for token in (self.vocab[t] for t in tokenize(query) if t in self.vocab):
+        for token in self._tokens(query):
             start, end = self.starts[token], self.starts[token + 1]
             scores[self.docs[start:end]] += self.weights[start:end]  # a document appears once per word
         return scores
+
+    def sparse_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents holding a query word, ascending; their BM25): work proportional to the postings
+        of the query's words, not to the corpus."""
+        tokens = self._tokens(query)
+        if not tokens:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        docs = np.concatenate([self.docs[self.starts[t]:self.starts[t + 1]] for t in tokens]).astype(np.int64)
+        weights = np.concatenate([self.weights[self.starts[t]:self.starts[t + 1]] for t in tokens])
+        order = np.argsort(docs, kind="stable")
+        docs, weights = docs[order], weights[order]
+        unique, first = np.unique(docs, return_index=True)
+        return unique, np.add.reduceat(weights, first) if len(first) else weights
+
+    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best documents for `query` (positions, scores; best first), among `allowed` positions
+        (sorted) when given."""
+        docs, scores = self.sparse_scores(query)
+        if allowed is not None:
+            keep = np.isin(docs, allowed, assume_unique=True)
+            docs, scores = docs[keep], scores[keep]
+        if len(docs) > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            docs, scores = docs[part], scores[part]
+        order = np.lexsort((docs, -scores))
+        return docs[order], scores[order]
+
+    def scores_of(self, query: str, positions: np.ndarray) -> np.ndarray:
+        """BM25 of `query` against the documents at `positions` only (0 where no word matches)."""
+        docs, scores = self.sparse_scores(query)
+        out = np.zeros(len(positions), dtype=np.float32)
+        if len(docs):
+            where = np.searchsorted(docs, positions)
+            found = (where < len(docs)) & (docs[np.minimum(where, len(docs) - 1)] == positions)
+            out[found] = scores[where[found]]
+        return out
+
+    def _tokens(self, query: str) -> list[int]:
+        return [self.vocab[t] for t in tokenize(query) if t in self.vocab]
 
 
 def bm25_columns(doc_token_ids: list[list[int]], vocab_size: int, k1: float, b: float

@@ -19,8 +19,7 @@ from index.backends import VectorBackend
 from index.embedding import Embedder, open_embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
-from index.safety_tags import LETHAL_MEANS
-from index.vector_cache import cached_encoder
+from index.safety_tags import LETHAL_MEANS, REQUIRED_TAGGERS
 from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
@@ -84,6 +83,20 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder) -> None:
                     embedder.backend)
 
 
+def missing_taggers(index: LoadedIndex) -> list[str]:
+    """The index-time safety taggers (index/safety_tags.py) an index was built without."""
+    used = set(index.manifest.settings.get("taggers", []))
+    return [name for name in REQUIRED_TAGGERS if name not in used]
+
+
+def warn_about_missing_taggers(index: LoadedIndex) -> None:
+    missing = missing_taggers(index)
+    if missing:
+        log.warning("index %s was built without the %s tagger(s): crisis queries cannot move answers that describe "
+                    "methods down; rebuild it (every build runs them by default)", index.manifest.version,
+                    ", ".join(missing))
+
+
 def one_blas_thread() -> None:
     """Let numpy's BLAS use one thread in this process, from now on.
 
@@ -102,6 +115,7 @@ class SearchService:
                  limits: QueryLimits = QueryLimits(), safety: SafetyCheck | None = None, *,
                  query_cache_size: int = 0, ranker: Ranker | None = None, encode_batch_max: int = 0):
         check_vectors_compatible(index, embedder)
+        warn_about_missing_taggers(index)
         one_blas_thread()
         self.embedder = embedder
         self.config = config
@@ -111,29 +125,29 @@ class SearchService:
         self.batcher = (EncodeBatcher(lambda texts: embedder.encode(texts, batch_size=max(1, len(texts))),
                                       encode_batch_max) if encode_batch_max > 1 else None)
         self.ranker = ranker if ranker is not None and ranker.index is index else Ranker(index, config)
-        # Crisis prototypes are embedded once, here, with the same model as the queries.
-        self.safety = safety or SafetyCheck.build(self.embedder.encode)
+        self.safety = safety or SafetyCheck.build()
+        if not self.safety.classifier.fits(embedder.name):
+            log.warning("the crisis classifier was trained on %s vectors, the service runs %s: it reads the words only "
+                        "(retrain it with scripts/train_safety.py for this model)", self.safety.classifier.model,
+                        embedder.name)
 
     @classmethod
     def open(cls, index_dir: str | Path, model: str, config: RankingConfig = RankingConfig(),
              limits: QueryLimits = QueryLimits(), resources: ResourceSet | None = None, *,
              embedding_backend: str = "onnx", onnx_file: str | Path | None = None, threads: int = 0,
-             query_cache_size: int = 0, encode_batch_max: int = 0, vector_cache_dir: str | Path | None = None,
+             query_cache_size: int = 0, encode_batch_max: int = 0, model_cache_dir: str | Path | None = None,
              vector_backend: VectorBackend | None = None) -> "SearchService":
         """Load the model (run by `embedding_backend`) and the current index (checked to be built with that
         model; its vectors are read from `vector_backend`: FAISS files by default).
 
-        The model loads, then embeds the crisis prototypes, on a second thread while the index and
-        its ranker (BM25) load on this one: the model's work is native code that releases the GIL,
-        so cold start is the longer of the two, not their sum. With `vector_cache_dir`, the
-        prototypes' vectors are read back from an earlier start (index/vector_cache.py).
+        The model and the crisis classifier load on a second thread while the index and its ranker
+        (BM25) load on this one: the model's work is native code that releases the GIL, so cold start
+        is the longer of the two, not their sum. `model_cache_dir` keeps derived model graphs.
         """
         def model_and_safety():
             embedder = open_embedder(model, embedding_backend, onnx_file=onnx_file, threads=threads,
-                                     cache_dir=vector_cache_dir)
-            encode = (cached_encoder(embedder.encode, embedder.backend, vector_cache_dir) if vector_cache_dir
-                      else embedder.encode)
-            return embedder, SafetyCheck.build(encode, resources)
+                                     cache_dir=model_cache_dir)
+            return embedder, SafetyCheck.build(resources)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model") as pool:
             loading = pool.submit(model_and_safety)
@@ -149,9 +163,22 @@ class SearchService:
     def index(self) -> LoadedIndex:
         return self.ranker.index
 
+    def safety_warnings(self) -> list[str]:
+        """What /readyz reports about safety defaults the serving index or model lacks."""
+        warnings = []
+        missing = missing_taggers(self.index)
+        if missing:
+            warnings.append(f"index {self.index.manifest.version} was built without the {', '.join(missing)} tagger(s): "
+                            "crisis queries cannot move answers that describe methods down; rebuild the index")
+        if not self.safety.classifier.fits(self.embedder.name):
+            warnings.append(f"the crisis classifier was trained on {self.safety.classifier.model} vectors, not "
+                            f"{self.embedder.name}: it reads the words only")
+        return warnings
+
     def swap(self, index: LoadedIndex) -> None:
         """Serve `index` from now on; requests already running keep the ranker they started with."""
         check_vectors_compatible(index, self.embedder)
+        warn_about_missing_taggers(index)
         self.ranker = Ranker(index, self.config)
 
     def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:

@@ -22,8 +22,7 @@ from settings import Settings
 
 def format_help(verdict: SafetyVerdict, width: int = 100) -> str:
     """The help block printed before any result when a query is flagged (or the check failed)."""
-    lines = ["=" * width,
-             "If you are thinking about harming yourself, or you are in danger, please reach out now:"]
+    lines = ["=" * width, verdict.message or "If you are in danger, please reach out now:"]
     for resource in verdict.resources:
         lines.append(f"  * {resource.name}: {resource.contact}" + (f"  ({resource.url})" if resource.url else ""))
     if verdict.error:
@@ -67,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if outcome.safety.crisis:
         print(format_help(outcome.safety), end="\n\n")
+    elif outcome.safety.message:  # a gentle word: the message touched these topics without being a crisis
+        print(outcome.safety.message, end="\n\n")
     for rank, result in enumerate(outcome.ranking.results, start=1):
         print(format_result(rank, result), end="\n\n")
     if not outcome.ranking.results:

@@ -22,6 +22,8 @@
   const form = $("search-form"), input = $("q"), topicSelect = $("topic");
   const statusLine = $("status"), errorBox = $("error");
   const safetyBox = $("safety"), safetyLead = $("safety-lead"), safetyList = $("safety-resources");
+  const imminentBox = $("imminent"), imminentHeading = $("imminent-heading"), imminentMessage = $("imminent-message");
+  const imminentCall = $("imminent-call");
   const section = $("results-section"), heading = $("results-heading"), list = $("results");
   const noResults = $("no-results"), lowConfidence = $("low-confidence"), moreButton = $("more"), notice = $("notice");
 
@@ -166,20 +168,44 @@
 
   // ---------- safety banner, notices ----------
 
+  /* imminent: a banner above everything with the emergency number as a tel: link. It has no close
+     button: it stays until the next search says otherwise (a person in danger must not lose it). */
+  function renderImminent(safety, resources) {
+    if (!(safety && safety.level === "imminent")) {
+      imminentBox.hidden = true;
+      return false;
+    }
+    const spanish = safety.language === "es";
+    imminentHeading.textContent = spanish ? "Si estás en peligro ahora mismo" : "If you are in danger right now";
+    imminentMessage.textContent = typeof safety.message === "string" ? safety.message : "";
+    const emergency = resources.find((r) => r.emergency === true) || resources[0];
+    const contact = emergency && typeof emergency.contact === "string" ? emergency.contact : "";
+    const number = (typeof emergency?.url === "string" && emergency.url.startsWith("tel:"))
+      ? emergency.url.slice(4) : (contact.match(/\+?\d[\d\s().-]*\d|\d+/) || [""])[0].replace(/[^0-9+]/g, "");
+    imminentCall.hidden = !number;
+    if (number) {
+      imminentCall.href = `tel:${number}`;
+      imminentCall.textContent = spanish ? `Llama al ${number}` : `Call ${number}`;
+    }
+    imminentBox.hidden = false;
+    return true;
+  }
+
   function renderSafety(safety) {
     const valid = safety && typeof safety === "object";
     const crisis = valid && safety.crisis === true;
     const failed = valid && typeof safety.error === "string" && safety.error.length > 0;
+    const resources = valid && Array.isArray(safety.resources) ? safety.resources.filter((r) => r && typeof r === "object") : [];
+    renderImminent(valid ? safety : null, resources);
     if (!crisis && !failed) {
       safetyBox.hidden = true;
       safetyList.replaceChildren();
       return false;
     }
-    safetyLead.textContent = crisis
+    safetyLead.textContent = typeof safety.message === "string" && safety.message ? safety.message : (crisis
       ? "What you wrote sounds very painful. You deserve support right now, and these people are ready to listen:"
-      : "If you are going through something painful right now, people are ready to listen:";
-    const resources = valid && Array.isArray(safety.resources) ? safety.resources : [];
-    safetyList.replaceChildren(...resources.filter((r) => r && typeof r === "object").map(renderResource));
+      : "If you are going through something painful right now, people are ready to listen:");
+    safetyList.replaceChildren(...resources.map(renderResource));
     safetyList.hidden = safetyList.children.length === 0;
     safetyBox.hidden = false;
     return true;
@@ -361,7 +387,7 @@
     statusLine.textContent = crisis ? `Support contacts are shown above the answers. ${count}` : count;
     document.title = "Answers: counsel-search";
 
-    if (crisis && previousCount === undefined) bringIntoView(safetyBox);
+    if (crisis && previousCount === undefined) bringIntoView(imminentBox.hidden ? safetyBox : imminentBox);
     if (previousCount !== undefined) {
       // "More results" was pressed: continue from the first new answer (or the list, if none came).
       const target = results.length > previousCount ? list.children[previousCount].querySelector("h3 a, h3") : heading;

@@ -30,8 +30,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SUICIDE, SELF_HARM, OVERDOSE, VIOLENCE, CHILD_AT_RISK = "suicide", "self_harm", "overdose", "violence", "child_at_risk"
-CATEGORIES = (SUICIDE, SELF_HARM, OVERDOSE, VIOLENCE, CHILD_AT_RISK)
+from retriever.safety.cues import normalize as normalize_text
+from retriever.safety.taxonomy import (CHILD_AT_RISK, FAMILIES, HARM_TO_OTHERS, MEDICAL, OVERDOSE, PSYCHOSIS,
+                                       SELF_HARM, SUICIDE, VIOLENCE)
+
+CATEGORIES = FAMILIES  # what a match names: the taxonomy's families
 
 # Building blocks (spelling-tolerant where people in a hurry misspell).
 SELF = r"(?:my\s?s[ae]l?f|myslef|mysef|mysefl|meself|my\s+own\s+self)"
@@ -69,7 +72,7 @@ IDIOMS = [
     r"\bkilling\s+(?:it|them|the\s+game)\b",
     r"\b(?:kill|killing|killed)\s+(?:it|the\s+mood|the\s+vibe|two\s+birds)\b",
     r"\bkill(?:ing|ed)?\s+(?:my|the)\s+(?:buzz|mood|vibe|appetite|motivation|productivity|battery|phone)\b",
-    r"\bkill(?:ing)?\s+myself\s+(?:laughing|working|trying|to\s+(?:finish|get|make|meet|keep|please|study|pass))",
+    r"\bkill(?:ing)?\s+myself\s+(?:laughing|working|trying|over\s+(?:small|little|every|a|the|minor)|at\s+the\s+gym|to\s+(?:finish|get|make|meet|keep|please|study|pass))",
     r"\bcould\s+(?:just\s+)?kill\s+myself\s+for\b",
     r"\b(?:kill|murder|strangle)\s+(?:him|her|them|my\s+[\w']+(?:\s+[\w']+)?)\s+for\s+(?:eating|taking|being|doing|saying|making|using|reading|breaking|borrowing|losing|forgetting|not)\b",
     r"\b(?:will|would|is\s+going\s+to|gonna|'ll|going\s+to)\s+kill\s+me\s+(?:if|when)\s+(?:she|he|they|i)\s+(?:finds?|found|sees?|hears?|knew|know|learns?)",
@@ -97,7 +100,10 @@ PATTERNS: dict[str, list[str]] = {
     SUICIDE: [
         rf"\b{KILL}\s+{SELF}",
         rf"\b{KILL}\s+{THIRD_SELF}",
-        rf"\b{SUICIDE_WORD}",
+        rf"\b(?:i\'?m|i\s+am|im|i\s+feel|feel(?:ing)?|be|been|getting|felt|become|became)\s+(?:so\s+|really\s+|very\s+|kinda\s+|pretty\s+|super\s+|a\s+bit\s+|a\s+little\s+)?{SUICIDE_WORD}",
+        rf"\b(?:i\s+have|i\'?ve\s+(?:been\s+)?(?:having|had)|having|i\s+get|i\s+keep\s+having)\s+(?:(?!never\b|not\b|no\b)\w+\s+){{0,2}}(?:{SUICIDE_WORD}\s+(?:thoughts?|urges?|ideation|feelings?)|thoughts?\s+(?:of|about)\s+{SUICIDE_WORD})",
+        rf"\b(?:want|wanna|going|gonna|plan\w*|think\w*\s+(?:about|of)|thinking|consider\w*|ready|decided)\s+(?:to\s+|of\s+|about\s+|on\s+)?(?:commit\w*\s+|attempt\w*\s+|doing\s+)?{SUICIDE_WORD}",
+        rf"\b(?:commit|attempt)\s+{SUICIDE_WORD}",
         r"\bkms\b",
         rf"\bunaliv\w*\s+(?:{SELF}|{THIRD_SELF})",
         r"\bend(?:ing|ed|s)?\s+(?:my|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b",
@@ -129,7 +135,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(?:want|need)\s+(?:it\s+all|everything|the\s+pain|my\s+life)\s+to\s+(?:end|stop|be\s+over)\b",
         r"\bno\s+way\s+out\b",
         r"\bhang(?:ing|ed)?\s+(?:my|him|her|them)sel(?:f|ves)\b",
-        r"\bnoose\b",
+        r"\b(?:tied|tie|tying|made|make|making|bought|have|got)\s+(?:a\s+|the\s+)?noose\b",
         r"\bslit(?:ting)?\s+(?:my|his|her)\s+(?:wrists?|throat)",
         r"\bshoot(?:ing)?\s+(?:my|him|her)self\b",
         r"\b(?:gun|pistol)\s+to\s+my\s+head\b",
@@ -155,39 +161,50 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(?:happier|better(?:\s+off)?)\s+if\s+(?:i|he|she|they)\s+(?:was|were|had)\s*(?:n'?t|not|never)\s+(?:been\s+)?(?:born|here|around|alive)",
         r"\bmy\s+own\s+funeral\b",
         r"\blook\s+like\s+an\s+accident\b",
+        r"\b(?:me\s+quiero|quiero|voy\s+a|pienso\s+en|pensando\s+en|ganas\s+de|deseo)\s+(?:matar(?:me)?|morir(?:me)?|suicidar(?:me)?|quitarme\s+la\s+vida|acabar\s+con\s+(?:todo|mi\s+vida))\b",
+        r"\bquitarme\s+la\s+vida\b|\bacabar\s+con\s+mi\s+vida\b|\bme\s+voy\s+a\s+matar\b",
+        r"\b(?:ya\s+)?no\s+quiero\s+(?:vivir|seguir\s+(?:viviendo|aqui)?|estar\s+aqui|existir|despertar(?:me)?)\b",
+        r"\bojala\s+(?:no\s+despertara|me\s+muriera|estuviera\s+muert[oa])\b|\b(?:estarian|estaria)\s+mejor\s+sin\s+mi\b",
+        r"\bcarta\s+de\s+despedida\b|\bno\s+vale\s+la\s+pena\s+vivir\b|\bdejar\s+de\s+existir\b",
     ],
     SELF_HARM: [
-        rf"\bself[- ]?(?:harm\w*|injur\w*|mutilat\w*|destruct\w*)",
+        r"\b(?:i|i\'?ve|im|i\'?m|i\s+am|she|he|they)\s+(?:(?!never\b|not\b|no\b|don\'?t\b)\w+\s+){0,3}self[- ]?(?:harm\w*|injur\w*|mutilat\w*)",
+        r"\b(?:has|have|is|are|was|were|been|keeps?|started|still)\s+(?:been\s+)?self[- ]?(?:harm\w*|injur\w*|mutilat\w*)",
+        r"\b(?:urges?\s+to|want\s+to|wanna|going\s+to|started|start|keep|back\s+to|relaps\w*\s+(?:into|on))\s+self[- ]?(?:harm\w*|injur\w*)",
         rf"\b(?:cut|cuts|cutting|cutted|carve|carving|carved|burn|burns|burning|burned|burnt|hit|hits|hitting|punch(?:ing)?|scratch(?:ing)?|bite|biting|hurt|hurts|hurting|harm|harms|harming|injure|injuring|punish(?:ing)?|starv\w+)\s+(?:{SELF}|{THIRD_SELF})",
         r"\b(?:cutting|cut)\s+(?:again|on\s+my|my\s+(?:arms?|wrists?|legs?|thighs?|skin|stomach))",
-        r"\bcutter\b",
-        r"\brazor(?:\s+blades?)?\b",
+        r"\b(?:i\'?m|i\s+am|im)\s+(?:a\s+)?cutter\b",
         r"\b(?:relapsed?|relapsing)\b.{0,30}\b(?:cutting|self[- ]?harm)",
         r"\b(?:blade|razor|knife|lighter|scissors)\b.{0,30}\b(?:my|his|her)\s+(?:arms?|wrists?|thighs?|legs?|skin|stomach)\b",
         r"\b(?:scratch\w*|pick\w*|pull\w*|bang\w*|punch\w*|hit\w*|bit\w*|claw\w*)\s+(?:at\s+)?(?:my|his|her)\s+(?:\w+\s+){0,2}(?:until|till|til|so\s+hard)\s+(?:it|they|i|she|he)\s+(?:bleed|bleeds|bled|bruise)",
         r"\bscars?\s+on\s+my\s+(?:arms?|wrists?|legs?|thighs?)",
+        r"\bme\s+(?:corto|cortaba|corte|lastimo|hago\s+dano|quemo|pego)\b|\bcortarme\b|\bautolesion\w*|\bhacerme\s+dano\b",
     ],
     OVERDOSE: [
-        r"\b(?:overdos\w*|o\.?d\.?'?d|od'?ing)\b",
+        r"\b(?:i|i\'?ve|i\'?m|im|i\s+am|i\s+just|she|he|they)\s+(?:(?!never\b|not\b|no\b|don\'?t\b)\w+\s+){0,3}(?:overdos\w*|o\.?d\.?\'?d|od\'?ing)\b",
+        r"\b(?:overdosed|overdosing|o\.?d\.?\'?d|od\'?ing)\b",
+        r"\b(?:took|taken|take|taking|want\s+to|going\s+to|gonna|plan\w*\s+to)\s+(?:an?\s+)?overdos\w*",
         rf"\b(?:took|take|taken|taking|swallowed|swallow|downed|ate|popped)\s+{LOTS}\s+(?:of\s+)?(?:my\s+)?(?:\w+\s+)?{PILLS}",
         rf"\b(?:took|taken|swallowed|downed)\s+(?:\w+\s+){{0,3}}{PILLS}\s+(?:to\s+(?:die|end|sleep\s+forever)|so\s+i\s+(?:won'?t|wouldn'?t|don'?t)\s+wake)",
         rf"\b(?:took|take|taken|taking)\s+too\s+much\s+(?:of\s+)?(?:my\s+)?(?:\w+\s+)?(?:{PILLS}|insulin)",
         rf"\b{PILLS}\s+(?:\w+\s+){{0,2}}(?:saved|stockpiled|hoarded|collected|stashed|hidden)\b",
         rf"\b(?:saving|saved|stockpil\w*|hoard\w*|collect\w*|stash\w*)\s+(?:up\s+)?(?:my\s+|some\s+|all\s+(?:my\s+)?)?(?:\w+\s+)?{PILLS}",
         rf"\bhow\s+(?:many|much)\s+(?:\w+\s+){{0,3}}(?:{PILLS}|insulin|alcohol|bleach)\b.{{0,40}}\b(?:take|kill|die|lethal|fatal|enough|not\s+wake|never\s+wake|overdose)",
-        r"\b(?:lethal|fatal|deadly)\s+(?:dose|amount|dosage|quantity|combination)",
         r"\b(?:drank|drink|drinking|swallowed)\s+(?:some\s+)?(?:bleach|antifreeze|poison|rat\s+poison)\b",
         rf"\bpoison(?:ed|ing)?\s+(?:{SELF}|{THIRD_SELF})",
         rf"\bmix(?:ed|ing)?\s+(?:my\s+)?{PILLS}\s+(?:with|and)\s+(?:alcohol|vodka|wine|booze)",
+        rf"\b(?:lethal|fatal|deadly)\s+(?:dose|amount|dosage|quantity)\s+(?:of\s+)?(?:my\s+)?(?:\w+\s+)?{PILLS}",
+        r"\bme\s+tome\s+(?:todas?\s+)?(?:las|unas|muchas|un\s+monton\s+de|un\s+frasco\s+de|\d+)?\s*(?:pastillas|pildoras|medicinas|medicamentos)\b|\bsobredosis\b",
+        r"\b(?:pastillas|pildoras)\b.{0,40}\b(?:listas|guardadas|juntando|ahorrando)\b|\b(?:juntando|guardando|ahorrando)\s+(?:\w+\s+)?(?:pastillas|pildoras)\b",
     ],
     VIOLENCE: [
         rf"\b{PERSON}\s+(?:\w+\s+){{0,3}}(?:hits?|hitting|beats?|beating|beat\s+me|punch(?:es|ed|ing)?|chok(?:es|ed|ing)|strangl\w+|slap(?:s|ped|ping)|kick(?:s|ed|ing)|shov(?:es|ed|ing)|push(?:es|ed)|threw|throws|abus(?:es|ed|ing)|rap(?:es|ed)|molest\w*|grop\w+|touch(?:es|ed)|hurt(?:s|ing)?|threaten(?:s|ed|ing)?|attack(?:s|ed)|stalk(?:s|ed|ing)|forc(?:es|ed))\s+(?:me|us|my)\b",
         r"\b(?:hits?|beats?|chokes?|choked|strangled|slapped|punched|kicked)\s+me\b",
         r"\b(?:grabbed|grabs|held|holds|pinned|pins|dragged|drags|pulled)\s+me\s+(?:by\s+(?:the|my)\s+(?:throat|neck|hair)|down|against)",
-        r"\b(?:talk\w*|think\w*|threaten\w*|plans?|planning|wants?)\s+(?:about\s+|of\s+|to\s+)?(?:shoot|shooting|stab|stabbing|bomb\w*|kill|killing)\s+(?:people|everyone|kids|students|classmates|his\s+class|her\s+class|them\s+all)\b",
-        r"\b(?:domestic|physical|sexual|partner|family)\s+(?:violence|abuse|assault)\b",
-        r"\babusive\s+(?:relationship|marriage|husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom|home|ex)\b",
-        r"\b(?:raped|rape|rapist|sexually\s+(?:assaulted|abused)|molested|molesting|molests?)\b",
+        r"\b(?:i\'?m|i\s+am|im|i\s+live|living|stuck|trapped)\s+(?:\w+\s+){0,2}(?:in|with)\s+(?:an?\s+)?abusive\s+(?:relationship|marriage|husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom|home)\b",
+        r"\bmy\s+(?:\w+\s+)?(?:husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom)\s+is\s+(?:very\s+|so\s+|really\s+)?abusive\b",
+        r"\b(?:i\s+was|i\'?ve\s+been|i\s+got|i\s+have\s+been|i\s+think\s+i\s+was|he|she|they|someone|somebody)\s+(?:\w+\s+)?(?:raped|sexually\s+(?:assaulted|abused)|molested)\b",
+        r"\b(?:raped|molested|molests|sexually\s+(?:assaulted|abused))\s+me\b",
         r"\bthreat(?:en|ened|ens|ening)?\s+(?:to\s+)?(?:kill|hurt|harm|shoot|stab|beat)\b",
         r"\b(?:tried|trying|try|wants|wanted|planning|plans)\s+to\s+(?:kill|strangle|choke|stab|shoot)\s+(?:me|us|my)\b",
         rf"\b{FEAR}\b.{{0,60}}\b(?:(?:will|'ll|going\s+to|gonna|might|could)\s+(?:kill|hurt|beat|hit)\s+(?:me|us|my))",
@@ -199,13 +216,35 @@ PATTERNS: dict[str, list[str]] = {
         rf"\b{ADULT}\s+(?:\w+\s+){{0,2}}(?:does|did|do|doing|keeps\s+doing)\s+(?:sexual\s+)?(?:things|stuff)\s+to\s+me\b",
         r"\b(?:won'?t|doesn'?t|does\s+not)\s+let\s+me\s+(?:leave|go\s+out|see\s+(?:my\s+)?(?:friends|family))",
         r"\blocks?\s+me\s+(?:in|up|out)\b",
+        r"\bme\s+(?:pega|golpea|golpeo|ahorca|ahorco|estrangula|viola|violo|encierra|encerro)\b",
+        r"\b(?:me\s+va\s+a|amenaza\s+con|amenazo\s+con|dice\s+que\s+(?:me\s+)?va\s+a)\s+matar(?:me)?\b|\bviolencia\s+(?:domestica|de\s+genero)\b",
+    ],
+    HARM_TO_OTHERS: [
         rf"\b(?:want|wanna|going|urge|urges|thoughts?|think\s+about)\s+(?:to\s+|of\s+|about\s+)?(?:kill|killing|hurt|hurting|stab|stabbing|shoot|shooting)\s+(?:someone|somebody|people|him|her|them|my\s+(?:husband|wife|boyfriend|girlfriend|partner|dad|mom|father|mother|brother|sister|boss|roommate))\b",
+        r"\b(?:talk\w*|think\w*|threaten\w*|plans?|planning|wants?)\s+(?:about\s+|of\s+|to\s+)?(?:shoot|shooting|stab|stabbing|bomb\w*|kill|killing)\s+(?:people|everyone|kids|students|classmates|his\s+class|her\s+class|them\s+all)\b",
+        r"\b(?:i'?m|i\s+am|im)\s+(?:going\s+to|gonna|about\s+to)\s+(?:kill|stab|shoot|hurt|strangle|poison)\s+(?:him|her|them|someone|my\s+\w+)\b",
+        r"\b(?:plan|planning|planned)\s+(?:to|on)\s+(?:kill|killing|hurt|hurting|stab|stabbing|shoot|shooting|poison\w*)\s+(?:him|her|them|someone|my\s+\w+)\b",
+        r"\b(?:i'?m|i\s+am|im)\s+(?:afraid|scared|worried)\s+(?:i'?ll|i\s+will|i\s+might|that\s+i\s+(?:will|might))\s+(?:kill|hurt|harm|stab|strangle)\s+(?:someone|somebody|him|her|them|my\s+\w+)\b",
+        r"\b(?:quiero|voy\s+a|ganas\s+de|pienso\s+en)\s+(?:matar|lastimar|apunalar|hacerle\s+dano)\s+a\s+(?:alguien|mi|mis|el|ella|ellos)\b",
+    ],
+    MEDICAL: [
+        r"\b(?:haven'?t|have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|not)\s+(?:eaten|ate|eat|had\s+(?:any\s+)?(?:food|a\s+meal))\s+(?:anything\s+|a\s+thing\s+)?(?:in|for|since)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+few|several|many)\s+days\b",
+        r"\b(?:fainted|faint|fainting|passed\s+out|passing\s+out|blacked\s+out|collapsed|heart\s+(?:is\s+)?(?:racing|skipping|pounding|fluttering))\b.{0,80}\b(?:not\s+eating|starv\w*|fasting|no\s+food|haven'?t\s+eaten|barely\s+eat\w*|purg\w*)",
+        r"\b(?:not\s+eating|starv\w*|fasting|no\s+food|haven'?t\s+eaten|barely\s+eat\w*|purg\w*)\b.{0,80}\b(?:fainted|faint|fainting|passed\s+out|passing\s+out|blacked\s+out|collapsed|heart\s+(?:is\s+)?(?:racing|skipping|pounding|fluttering))",
+        r"\b(?:drank|drink|drinking|swallowed|swallow|ate|inhaled|took)\s+(?:some\s+|a\s+(?:bottle|cup|glass)\s+of\s+)?(?:bleach|antifreeze|rat\s+poison|poison|pesticide|weed\s*killer|drain\s+cleaner|detergent|laundry\s+pods?|lighter\s+fluid|gasoline|windshield\s+fluid|lye)\b",
+        r"\b(?:son|daughter|child|kid|toddler|baby|boy|girl)\s+(?:\w+\s+){0,2}(?:swallowed|ate|drank|got\s+into)\s+(?:\w+\s+){0,3}(?:pills|medicine|medication|bleach|detergent|pods|batter(?:y|ies)|poison|cleaner)\b",
+        r"\bcarbon\s+monoxide\b.{0,60}\b(?:car|garage|room|house|now|dizzy|headache|sleepy)\b",
+        r"\bno\s+he\s+comido\s+(?:nada\s+)?(?:en|desde\s+hace)\s+\w+\s+dias\b|\b(?:tome|bebi|trague|me\s+tome)\s+(?:\w+\s+)?(?:cloro|lejia|veneno|anticongelante)\b",
+    ],
+    PSYCHOSIS: [
+        r"\bvoices?\b.{0,50}\b(?:tell|tells|telling|told|say|says|saying|said|want|wants|command\w*|order\w*|scream\w*|whisper\w*)\b.{0,50}\b(?:kill|hurt|harm|die|jump|cut|stab|do\s+it|end\s+it|burn|drown|punish)\b",
+        r"\b(?:god|the\s+devil|demons?|satan|angels?|they|something)\s+(?:is|are|keeps?)\s+(?:telling|ordering|commanding|making)\s+me\s+(?:to\s+)?(?:kill|hurt|harm|die|jump|cut|do\s+it|sacrifice)\b",
+        r"\blas\s+voces\s+me\s+(?:dicen|ordenan|piden|gritan)\b",
     ],
     CHILD_AT_RISK: [
         rf"\b(?:hits?|hitting|beats?|beating|abus(?:es|ed|ing)|molest\w*|touch(?:es|ed|ing)|rap(?:es|ed)|hurt(?:s|ing)?|shak(?:es|ing|e)|shook|neglect(?:s|ed|ing)?|starv(?:es|ed|ing)|chok(?:es|ed|ing))\s+{CHILD}",
         rf"\b(?:thoughts?|urges?|afraid|scared|fear|worried)\s+(?:of|about|that\s+i(?:'ll|\s+will|\s+might)|i(?:'ll|\s+will|\s+might))\s+(?:\w+\s+)?(?:hurt\w*|harm\w*|kill\w*|drown\w*|smother\w*|shak\w+|hit\w*)\s+{CHILD}",
         rf"\b(?:want|wanna|going|urge)\s+to\s+(?:hurt|harm|kill|drown|smother|shake|hit)\s+{CHILD}",
-        r"\bchild\s+(?:abuse|neglect|porn\w*|molest\w*)\b",
         r"\b(?:touch(?:es|ed)?|touching)\s+me\s+(?:inappropriately|down\s+there|in\s+my\s+private|where)",
         r"\b(?:touches|touched)\s+my\s+private",
         # an older person getting into the speaker's bed, or into their room at night / while asleep
@@ -217,6 +256,38 @@ PATTERNS: dict[str, list[str]] = {
         r"\bshow(?:s|ed|ing)?\s+me\s+(?:\w+\s+)?(?:private|naked|nude|dirty|sexual|porn\w*)\s+(?:pictures|pics|photos|videos|parts|things)\b",
         r"\b(?:our|a)\s+(?:little\s+)?secret\b.{0,40}\b(?:touch\w*|does\s+to\s+me|did\s+to\s+me|naked)\b",
         r"\b(?:touch\w*|does\s+to\s+me|did\s+to\s+me|naked)\b.{0,40}\b(?:our|a)\s+(?:little\s+)?secret\b",
+        r"\b(?:send|sent|send\s+him|send\s+her)\s+(?:more\s+)?(?:nudes|pics|pictures|photos|videos)\b.{0,80}\b(?:or\s+(?:else|he|she|they)|unless|threat\w*|leak|post|share|expose|tell\s+(?:my|everyone))\b",
+        r"\b(?:leak|post|share|send|expose)\s+(?:my\s+)?(?:nudes|pics|pictures|photos|videos)\b.{0,80}\b(?:unless|if\s+i\s+don'?t|or\s+else|to\s+my\s+(?:school|parents|friends|family))\b",
+        r"\b(?:sextort\w*\s+me|(?:is|are|been|keeps?)\s+sextorting|groom(?:ed|ing|s)\s+me)\b",
+        r"\bme\s+(?:toca|toco|manosea|manoseo)\b|\babuso\s+sexual\b|\b(?:fotos|videos|nudes)\b.{0,60}\b(?:si\s+no|amenaza\w*|publicar|subir|mandar\s+a\s+mi)\b",
+    ],
+}
+
+# Topic words: a danger named, not said of oneself ("suicide prevention", "self-harm scars", "overdoses on my
+# shift"). They are features of the classifier, never a verdict on their own: measured, as verdicts they
+# flagged 10% of look-alikes (professionals, research, news) and added almost no recall.
+TOPIC_PATTERNS: dict[str, list[str]] = {
+    SUICIDE: [
+        rf"\b{SUICIDE_WORD}",
+        r"\bnoose\b",
+    ],
+    SELF_HARM: [
+        rf"\bself[- ]?(?:harm\w*|injur\w*|mutilat\w*|destruct\w*)",
+        r"\bcutter\b",
+        r"\brazor(?:\s+blades?)?\b",
+    ],
+    OVERDOSE: [
+        r"\b(?:overdos\w*|o\.?d\.?'?d|od'?ing)\b",
+        r"\b(?:lethal|fatal|deadly)\s+(?:dose|amount|dosage|quantity|combination)",
+    ],
+    VIOLENCE: [
+        r"\b(?:domestic|physical|sexual|partner|family)\s+(?:violence|abuse|assault)\b",
+        r"\babusive\s+(?:relationship|marriage|husband|wife|boyfriend|girlfriend|partner|spouse|parents?|father|mother|dad|mom|home|ex)\b",
+        r"\b(?:raped|rape|rapist|sexually\s+(?:assaulted|abused)|molested|molesting|molests?)\b",
+    ],
+    CHILD_AT_RISK: [
+        r"\bchild\s+(?:abuse|neglect|porn\w*|molest\w*)\b",
+        r"\b(?:sextort\w*|groom(?:ed|ing|s)\s+me|grooming\s+me)\b",
     ],
 }
 
@@ -236,6 +307,7 @@ NEGATION_WINDOW = 60  # characters looked at before a match, within its clause
 
 _IDIOM = re.compile("|".join(f"(?:{p})" for p in IDIOMS))
 _PATTERNS = {category: [re.compile(p) for p in patterns] for category, patterns in PATTERNS.items()}
+_TOPICS = {category: [re.compile(p) for p in patterns] for category, patterns in TOPIC_PATTERNS.items()}
 _CHILD = re.compile(CHILD)
 
 
@@ -248,6 +320,8 @@ class LexiconMatch:
     idioms: int = 0
     denial_continues: bool = False  # a denial followed by "but ..." / "though ...": judge the rest too
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (category, pattern): never the query text
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # (category, start, end) in `normalize`d text
+    topics: set[str] = field(default_factory=set)  # families only named by a topic word (TOPIC_PATTERNS)
 
     @property
     def flagged(self) -> bool:
@@ -255,8 +329,8 @@ class LexiconMatch:
 
 
 def normalize(text: str) -> str:
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    return " ".join(text.split())
+    """Lower case, no accents, straight apostrophes, one space (cues.normalize): what patterns read."""
+    return normalize_text(text)
 
 
 def blank_idioms(text: str) -> tuple[str, int]:
@@ -298,8 +372,17 @@ def scan(text: str) -> LexiconMatch:
                     continue
                 result.categories.add(category)
                 result.evidence.append((category, pattern.pattern))
+                result.spans.append((category, match.start(), match.end()))
                 break
     if result.categories - {CHILD_AT_RISK} and _CHILD.search(cleaned):
         result.categories.add(CHILD_AT_RISK)
     result.negated -= result.categories
+    for category, patterns in _TOPICS.items():
+        for match in (m for p in patterns for m in p.finditer(cleaned)):
+            if is_negated(cleaned, match.start()):
+                result.negated.add(category)
+            else:
+                result.topics.add(category)
+    result.negated -= result.categories
+    result.topics -= result.categories
     return result
