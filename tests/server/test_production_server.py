@@ -73,3 +73,28 @@ def test_plain_uvicorn_access_log_never_prints_the_query(small_index_dir):
     finally:
         output = stop(process)
     assert "/v1/search" in output and "zebrafish" not in output
+
+
+def test_a_first_start_on_a_fresh_machine_logs_each_line_once_as_json(small_corpus_csv, tmp_path):
+    """A newcomer's first `scripts/serve.py`: no index, an empty HOME and MODEL_CACHE_DIR, so it builds
+    and derives the int8 graph first (ONNX Runtime's quantisation tooling logs through the root logger
+    then, which made every later line print twice, once as `INFO:uvicorn.error:...`; issue 17)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    (tmp_path / "home").mkdir()
+    process = start([sys.executable, "scripts/serve.py"], tmp_path / "index", port, HOME=str(tmp_path / "home"),
+                    MODEL_CACHE_DIR=str(tmp_path / "models"), COUNSELCHAT_CSV=str(small_corpus_csv),
+                    SHUTDOWN_DRAIN_S="0")
+    try:
+        wait_ready(base, process, seconds=180)
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        process.send_signal(signal.SIGTERM)  # as an operator stops it (Ctrl+C prints uvicorn's traceback)
+        process.wait(timeout=30)
+    finally:
+        output = stop(process)
+    assert any((tmp_path / "models").iterdir())  # the graph was derived in this run
+    served = output[output.index("indexed "):].splitlines()[1:]  # after the build's own summary line
+    assert [line for line in served if line.strip() and not line.startswith("{")] == [], output[-3000:]
+    entries = [json.loads(line) for line in served if line.strip()]
+    health = [e for e in entries if e.get("route") == "/healthz"]
+    assert len(health) == 1 and any(e["message"].startswith("Application startup") for e in entries)
