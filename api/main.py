@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.models import ErrorResponse
@@ -26,6 +27,8 @@ from api.routes import admin, answers, chat, health, metrics, search
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
+
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's and ReDoc's scripts, styles and icon
 
 # Answers the middlewares may give on any /v1 route, declared so the OpenAPI schema is honest.
 LIMIT_ERRORS = {
@@ -71,9 +74,11 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if loading is not None and state.service is not None:
             state.service.close()  # only a service this app loaded: one passed in may serve other apps
 
-    app = FastAPI(title="counsel-search", version="0.1.0", lifespan=lifespan,
-                  description="Semantic search over answers licensed therapists wrote to questions people "
-                              "asked publicly (CounselChat). Not a substitute for professional help.")
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files this app serves (under
+    # DOCS_ASSETS, from the fastapi-offline package), not from a CDN: they work offline, like the rest.
+    app = FastAPIOffline(title="counsel-search", version="0.1.0", lifespan=lifespan, static_url=DOCS_ASSETS,
+                         description="Semantic search over answers licensed therapists wrote to questions people "
+                                     "asked publicly (CounselChat). Not a substitute for professional help.")
     app.state.counsel = state
     app.state.reloader = reloader
     install_error_handlers(app)
