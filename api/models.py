@@ -63,7 +63,9 @@ class SearchResult(BaseModel):
     answer: str = Field(..., description="The therapist's answer, cleaned for display.")
     topic: str
     topics: list[str]
-    therapist: str
+    therapist: str = Field(..., description="The therapist's name.")
+    credentials: str = Field("", description="What their profile shows after the name: letters and title line "
+                                             "(\"LCSW, Couples Therapist\"); empty when there are none.")
     therapist_url: str
     upvotes: int
     views: int
@@ -179,7 +181,8 @@ class ContextPassage(BaseModel):
     question_id: str
     question_title: str
     question_url: str = Field(..., description="Link to cite: the public question and its answers.")
-    therapist: str
+    therapist: str = Field(..., description="The therapist's name (as cited in `context`).")
+    credentials: str = Field("", description="Their letters and title line, as their profile shows them.")
     passage: str = Field(..., description="The passage as packed into `context`.")
     start: int = Field(..., description="Offset of the (untrimmed) passage in the answer (characters).")
     end: int

@@ -155,3 +155,14 @@ def test_a_body_not_sent_as_json_is_415_saying_so(client, path, content, content
 def test_a_wrong_type_in_a_batch_item_fails_the_request(client):
     response = client.post("/v1/search/batch", json={"queries": [{"query": "sleep"}, {"query": "grief", "k": False}]})
     assert response.status_code == 422 and "queries.1.k" in response.json()["detail"]
+
+
+def test_results_and_citations_give_the_name_and_the_credentials_apart(client):
+    """The test corpus glues them as CounselChat does ("Ana LimaLicensed Counselor"; issue 17)."""
+    result = client.post("/v1/search", json={"query": "is crying in therapy normal", "k": 3}).json()["results"][0]
+    assert result["therapist"] in {"Ana Lima", "Ben Okafor"} and result["credentials"] == "Licensed Counselor"
+    assert client.get(f"/v1/answers/{result['answer_id']}").json()["credentials"] == "Licensed Counselor"
+    context = client.post("/v1/context", json={"query": "is crying in therapy normal", "k": 2}).json()
+    first = context["passages"][0]
+    assert first["credentials"] == "Licensed Counselor" and "Counselor" not in first["therapist"]
+    assert context["context"].startswith(f"[1] {first['therapist']}, answering ")
