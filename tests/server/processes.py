@@ -3,10 +3,9 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
+from scripts.load_test import wait_ready as wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,16 +25,12 @@ def start(command: list[str], index_dir: Path, port: int, *, log: Path | None = 
 
 
 def wait_ready(base: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else "the server exited"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the server did not become ready")
+    """Until /readyz answers 200 (the load test's own wait), failing the test with the server's output."""
+    try:
+        wait_until_ready(base, process, seconds)
+    except SystemExit as failed:
+        output = process.stdout.read() if process.stdout and process.poll() is not None else ""
+        raise AssertionError(f"{failed}\n{output}") from None
 
 
 def stop(process: subprocess.Popen) -> str:
