@@ -15,7 +15,7 @@ from retriever.service import SearchOutcome
 def _answer_fields(answer: Answer) -> dict:
     return dict(answer_id=answer.answer_id, question_id=answer.question_id, question_title=answer.question_title,
                 question_text=answer.question_text, question_url=answer.question_url, answer=answer.answer,
-                topic=answer.topic, topics=answer.topics, therapist=answer.therapist,
+                topic=answer.topic, topics=answer.topics, therapist=answer.therapist, credentials=answer.credentials,
                 therapist_url=answer.therapist_url, upvotes=answer.upvotes, views=answer.views)
 
 
@@ -50,6 +50,7 @@ def context_response(outcome: ContextOutcome, index_version: str) -> ContextResp
                                question_id=p.candidate.answer.question_id,
                                question_title=p.candidate.answer.question_title,
                                question_url=p.candidate.answer.question_url, therapist=p.candidate.answer.therapist,
+                               credentials=p.candidate.answer.credentials,
                                passage=p.text, start=p.candidate.passage.start, end=p.candidate.passage.end,
                                truncated=p.truncated, score=round(p.candidate.score, 6))
                 for p in packed.passages]

@@ -71,8 +71,16 @@ class _JsonHandler(logging.StreamHandler):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for every logger; uvicorn's access log off (ours replaces it) and scrubbed."""
+    """JSON lines on stderr for every logger; uvicorn's access log off (ours replaces it) and scrubbed.
+
+    It owns the root logger: a plain StreamHandler found there is what `logging.basicConfig` puts on
+    a root without handlers, which a library's module-level `logging.info` calls (ONNX Runtime's
+    quantisation tooling does while a first build derives the int8 graph, on a fresh MODEL_CACHE_DIR),
+    and it would print every line a second time as `INFO:name:message`: it is removed. With our
+    handler on the root, a later basicConfig adds nothing. Other handlers (a file, a test's capture) stay.
+    """
     root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if type(h) is not logging.StreamHandler]
     if not any(isinstance(h, _JsonHandler) for h in root.handlers):
         handler = _JsonHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())

@@ -10,14 +10,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.models import ErrorResponse
 from api.logging_setup import configure_logging, install_uvicorn_scrubbing
 from api.middleware.access import AccessMiddleware
 from api.middleware.body_limit import BodyLimitMiddleware
+from api.middleware.methods import HeadMiddleware
 from api.middleware.rate_limit import RateLimitMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
+from api.openapi import install_openapi
 from api.page import install_page
 from api.reloader import IndexReloader
 from api.routes import admin, answers, chat, health, metrics, search
@@ -25,10 +28,15 @@ from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
 
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's and ReDoc's scripts, styles and icon
+
 # Answers the middlewares may give on any /v1 route, declared so the OpenAPI schema is honest.
 LIMIT_ERRORS = {
     400: {"model": ErrorResponse, "description": "The body is not valid JSON, or its Content-Length is invalid."},
-    413: {"model": ErrorResponse, "description": "The request body is over MAX_BODY_BYTES."},
+    413: {"model": ErrorResponse, "description": "The request body is over MAX_BODY_BYTES (64 KiB by default): "
+                                                 "refused for its size before its content is read."},
+    414: {"model": ErrorResponse, "description": "The URL is over 65,535 bytes (api/server.py answers it); "
+                                                 "send a long worry with POST."},
     429: {"model": ErrorResponse, "description": "Rate limit (RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After."},
 }
 
@@ -66,9 +74,11 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
         if loading is not None and state.service is not None:
             state.service.close()  # only a service this app loaded: one passed in may serve other apps
 
-    app = FastAPI(title="counsel-search", version="0.1.0", lifespan=lifespan,
-                  description="Semantic search over answers licensed therapists wrote to questions people "
-                              "asked publicly (CounselChat). Not a substitute for professional help.")
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files this app serves (under
+    # DOCS_ASSETS, from the fastapi-offline package), not from a CDN: they work offline, like the rest.
+    app = FastAPIOffline(title="counsel-search", version="0.1.0", lifespan=lifespan, static_url=DOCS_ASSETS,
+                         description="Semantic search over answers licensed therapists wrote to questions people "
+                                     "asked publicly (CounselChat). Not a substitute for professional help.")
     app.state.counsel = state
     app.state.reloader = reloader
     install_error_handlers(app)
@@ -81,13 +91,15 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     if state.settings.metrics_enabled:
         app.include_router(metrics.router)
     install_page(app)
+    install_openapi(app, state)
 
     return app
 
 
 def install_middlewares(app: FastAPI, state: AppState) -> None:
-    """Outermost first: observe (id, log, metrics), security headers, CORS, rate limit, body size."""
+    """Outermost first: observe (id, log, metrics), security headers, CORS, rate limit, body size, HEAD as GET."""
     settings = state.settings
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute,

@@ -1,20 +1,51 @@
 """Request and response models: the single source of the API's schema (served at /docs)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-MAX_K = 50  # the schema's bound; the service enforces the configured limit too
+# Request models are strict: JSON `true` or `"5"` is not an integer here (pydantic's lax mode would
+# coerce them, so the service would accept what the schema calls invalid), nor `5.5` a whole number.
+STRICT_REQUEST = ConfigDict(extra="forbid", strict=True)
+
+
+def _whole_number(value):
+    """JSON Schema (2020-12, OpenAPI 3.1's) counts 5.0 as an integer: take it as 5; anything else stays as sent."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer of a request: a JSON number without a fractional part (never a boolean or a string).
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+
+# What depends on the deployment is marked here and filled into the OpenAPI document by api/openapi.py:
+# the service's configured limits (MAX_QUERY_CHARS, MAX_K) and the topic keys of the index it serves.
+# The service enforces them (retriever/service.py `validate`), each with a sentence in `detail`.
+FILLED = "x-counsel-filled"
+QUERY_LIMIT = {FILLED: "max_query_chars"}  # -> maxLength
+K_LIMIT = {FILLED: "max_k"}  # -> maximum
+TOPIC_KEYS = {FILLED: "topics"}  # -> the items' enum
+# At least one character that is not white space, white space being exactly what Python's str.strip()
+# removes (the service trims with it). Spelled out: `\s` means other sets in other regex dialects.
+WHITE_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{WHITE_SPACE}]"
+QUERY_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK, **QUERY_LIMIT}
+QUERY_DESCRIPTION = ("The worry, in the person's own words: at most MAX_QUERY_CHARS characters (2,000 by default; "
+                     "`maxLength`), counted as sent, and not only white space. White space at either end is "
+                     "trimmed before the search.")
+TOPICS_DESCRIPTION = "Only answers under these topics: keys from /v1/topics (the served index's, listed in `enum`)."
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(**STRICT_REQUEST, json_schema_extra={
         "examples": [{"query": "is it normal to cry during therapy", "k": 5}]})
 
-    query: str = Field(..., description="The worry, in the person's own words.", max_length=100_000)
-    k: int = Field(10, ge=1, le=MAX_K, description="How many answers to return.")
-    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics (see /v1/topics).")
+    query: str = Field(..., description=QUERY_DESCRIPTION, json_schema_extra=QUERY_SCHEMA)
+    k: Integer = Field(10, ge=1, description="How many answers to return (1 to MAX_K, 50 by default).",
+                   json_schema_extra=K_LIMIT)
+    topics: list[str] | None = Field(None, max_length=40, description=TOPICS_DESCRIPTION, json_schema_extra=TOPIC_KEYS)
 
 
 class Highlight(BaseModel):
@@ -32,7 +63,9 @@ class SearchResult(BaseModel):
     answer: str = Field(..., description="The therapist's answer, cleaned for display.")
     topic: str
     topics: list[str]
-    therapist: str
+    therapist: str = Field(..., description="The therapist's name.")
+    credentials: str = Field("", description="What their profile shows after the name: letters and title line "
+                                             "(\"LCSW, Couples Therapist\"); empty when there are none.")
     therapist_url: str
     upvotes: int
     views: int
@@ -94,18 +127,22 @@ MAX_BATCH = 32  # queries per /v1/search/batch request
 
 
 class BatchQuery(BaseModel):
-    """One query of a batch. Its values are checked by the service, item by item, so one bad
-    query gets its own error instead of failing the whole batch."""
+    """One query of a batch. Its types are checked with the request (a wrong type fails the whole
+    batch); its values are checked by the service, item by item, so a blank or over-long query, a k
+    out of range or an unknown topic gets its own error (an item with status 422) instead of failing
+    the others. That is why this schema, unlike POST /v1/search's, sets no bounds on the values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_REQUEST
 
-    query: str = Field(..., description="The worry.", max_length=100_000)
-    k: int = Field(10, description="How many answers (1 to the service's limit, 50 by default).")
-    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics.")
+    query: str = Field(..., description="The worry, as POST /v1/search takes it (at most MAX_QUERY_CHARS characters "
+                                        "as sent, not only white space); otherwise this item's error says why.")
+    k: Integer = Field(10, description="How many answers (1 to MAX_K, 50 by default); otherwise this item's error.")
+    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics (keys from "
+                                                                     "/v1/topics); an unknown one is this item's error.")
 
 
 class BatchSearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(**STRICT_REQUEST, json_schema_extra={
         "examples": [{"queries": [{"query": "is it normal to cry during therapy", "k": 3},
                                   {"query": "how do i sleep when i am anxious", "k": 3}]}]})
 
@@ -113,13 +150,26 @@ class BatchSearchRequest(BaseModel):
                                                                       "model call.")
 
 
-class BatchItem(BaseModel):
-    """The outcome of one query of a batch, in the order sent: a response or an error, never both."""
+class BatchResult(BaseModel):
+    """A query of the batch that was searched: `response` is what POST /v1/search returns for it."""
 
     position: int = Field(..., description="Index of the query in the request's `queries`.")
-    status: int = Field(..., description="200, or the status this query alone would have got (422).")
-    response: SearchResponse | None = None
-    error: str | None = Field(None, description="Why this query could not be searched.")
+    status: Literal[200]
+    response: SearchResponse
+    error: None = None
+
+
+class BatchError(BaseModel):
+    """A query of the batch the service refused (the others are still answered)."""
+
+    position: int = Field(..., description="Index of the query in the request's `queries`.")
+    status: Literal[422] = Field(..., description="The status this query alone would have got.")
+    response: None = None
+    error: str = Field(..., description="Why this query could not be searched, in a sentence.")
+
+
+#: The outcome of one query of a batch, in the order sent: a response or an error, told apart by `status`.
+BatchItem = Annotated[Union[BatchResult, BatchError], Field(discriminator="status")]
 
 
 class BatchSearchResponse(BaseModel):
@@ -134,13 +184,13 @@ CONTEXT_TOKENIZER_NOTE = ("Tokens are counted with the embedding model's tokeniz
 
 
 class ContextRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(**STRICT_REQUEST, json_schema_extra={
         "examples": [{"query": "i always cry in my counselor's office, is that weird?", "max_tokens": 800, "k": 5}]})
 
-    query: str = Field(..., description="The worry, in the person's own words.", max_length=100_000)
-    max_tokens: int = Field(800, ge=1, le=8000, description="Budget for `context`. " + CONTEXT_TOKENIZER_NOTE)
-    k: int = Field(5, ge=1, le=20, description="At most this many passages.")
-    topics: list[str] | None = Field(None, max_length=40, description="Only answers under these topics (see /v1/topics).")
+    query: str = Field(..., description=QUERY_DESCRIPTION, json_schema_extra=QUERY_SCHEMA)
+    max_tokens: Integer = Field(800, ge=1, le=8000, description="Budget for `context`. " + CONTEXT_TOKENIZER_NOTE)
+    k: Integer = Field(5, ge=1, le=20, description="At most this many passages.")
+    topics: list[str] | None = Field(None, max_length=40, description=TOPICS_DESCRIPTION, json_schema_extra=TOPIC_KEYS)
 
 
 class ContextPassage(BaseModel):
@@ -149,7 +199,8 @@ class ContextPassage(BaseModel):
     question_id: str
     question_title: str
     question_url: str = Field(..., description="Link to cite: the public question and its answers.")
-    therapist: str
+    therapist: str = Field(..., description="The therapist's name (as cited in `context`).")
+    credentials: str = Field("", description="Their letters and title line, as their profile shows them.")
     passage: str = Field(..., description="The passage as packed into `context`.")
     start: int = Field(..., description="Offset of the (untrimmed) passage in the answer (characters).")
     end: int

@@ -11,6 +11,9 @@ With WORKERS > 1 (`serve_workers`), several such servers share one listening soc
 process: Python (HTTP, validation, ranking) holds one GIL per process, so one process uses at most
 about one core for it however many threads it has. The parent only supervises: it forwards SIGTERM
 and SIGINT to the workers (each drains as above) and restarts a worker that dies on its own.
+
+What uvicorn refuses before the app sees it (a URL over 64 KiB, bytes that are not HTTP) is answered
+in the app's JSON error shape too (`JsonErrorsProtocol`), not as uvicorn's text/plain 400.
 """
 from __future__ import annotations
 
@@ -24,12 +27,63 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.logging_setup import configure_logging
+from api.models import ErrorResponse
 from api.state import AppState
 from settings import Settings
 
 log = logging.getLogger("counsel_search")
+
+#: The longest URL httptools can split into path and query (its offsets are 16-bit); uvicorn itself
+#: answered a longer one with a text/plain 400 before the app saw it.
+MAX_URL_BYTES = 65_535
+LINGER_SECONDS = 2.0  # how long a refused connection is read (and dropped) before it is closed
+
+
+class UrlTooLong(Exception):
+    """Raised inside the parser's URL callback to stop reading a request whose URL is over the limit."""
+
+
+class JsonErrorsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering the requests it refuses before the app (a URL over
+    MAX_URL_BYTES: 414; bytes that are not HTTP: 400) with the app's JSON error shape instead of
+    text/plain. `uvicorn api.main:app --http api.server:JsonErrorsProtocol` uses it too."""
+
+    url_too_long = False
+    refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:  # the rest of a refused request is read and dropped, so the client reads the answer
+            return
+        super().data_received(data)
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > MAX_URL_BYTES:  # stop before buffering more of it
+            self.url_too_long = True
+            raise UrlTooLong
+
+    def send_400_response(self, msg: str) -> None:  # uvicorn calls it for every request it cannot parse
+        if self.url_too_long:
+            status, reason = 414, b"URI Too Long"
+            detail = (f"the URL is longer than {MAX_URL_BYTES:,} bytes; send a long query in the body "
+                      "of POST /v1/search")
+        else:
+            status, reason, detail = 400, b"Bad Request", "the request is not valid HTTP/1.1"
+        body = ErrorResponse(detail=detail).model_dump_json().encode("utf-8")
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body),
+                 b"connection: close\r\n\r\n"]
+        self.transport.write(b"".join(head) + body)
+        # Closing at once would reset a connection whose client is still sending the rest of a long URL,
+        # and it would never read the answer: end our side, drop what still comes, close a little later.
+        self.refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 class DrainingServer(uvicorn.Server):
@@ -54,9 +108,10 @@ class DrainingServer(uvicorn.Server):
 
 
 def uvicorn_config(app: FastAPI | str, settings: Settings) -> uvicorn.Config:
-    """JSON logs, no uvicorn access log (ours replaces it), a graceful shutdown longer than a search."""
+    """JSON logs, no uvicorn access log (ours replaces it), JSON errors for what uvicorn refuses itself,
+    a graceful shutdown longer than a search."""
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                          timeout_graceful_shutdown=max(30.0, settings.search_timeout_s * 2))
+                          http=JsonErrorsProtocol, timeout_graceful_shutdown=max(30.0, settings.search_timeout_s * 2))
 
 
 def serve(app: FastAPI, settings: Settings, sockets: list[socket.socket] | None = None) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from index.layout import list_versions, prune_versions
-from index.milvus_store import IndexSpec, MilvusStore, MilvusStoreError, StoreRows, is_lite_uri
+from index.milvus_store import IndexSpec, MilvusStore, MilvusStoreError, StoreRows, import_pymilvus, is_lite_uri
 from index.store import FaissStore, VectorStore
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def milvus_client(config: VectorBackend):
     with _clients_lock:
         if key not in _clients:
             try:
-                from pymilvus import MilvusClient
+                MilvusClient = import_pymilvus().MilvusClient  # a milvus-lite MILVUS_URI would fail a plain import
             except ImportError as error:
                 raise MilvusStoreError("VECTOR_BACKEND=milvus needs pymilvus: pip install 'counsel-search[milvus]'") from error
             try:

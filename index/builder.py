@@ -75,7 +75,7 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
 
         view_texts = [q.view_texts()[view] for view in range(len(QUESTION_VIEWS)) for q in questions]
         texts = [p.text for p in passages] + [q.embedding_text for q in questions] + view_texts
-        vectors, fresh_keys = _embed_with_cache(embedder, texts, cache, progress)
+        vectors, fresh_keys, reused = _embed_with_cache(embedder, texts, cache, progress)
         embedded = len(fresh_keys & {text_hash(p.text) for p in passages})
         embedded_questions = len(fresh_keys & {text_hash(q.embedding_text) for q in questions})
         question_end = len(passages) + len(questions)
@@ -117,7 +117,7 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
 
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
-                       unchanged, embedded, len(texts) - len(fresh_keys), round(time.perf_counter() - started, 3),
+                       unchanged, embedded, reused, round(time.perf_counter() - started, 3),
                        reason if incremental else None, embedded_questions=embedded_questions)
 
 
@@ -142,15 +142,18 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
 
 
 def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray],
-                      progress: bool) -> tuple[np.ndarray, set[str]]:
-    """Vectors for `texts`, embedding only those not in `cache`; also the keys that were embedded."""
+                      progress: bool) -> tuple[np.ndarray, set[str], int]:
+    """Vectors for `texts`, embedding only those not in `cache` (the previous version's), each distinct
+    text once; also the keys that were embedded and how many vectors were taken from `cache` (a text
+    repeated within this build is embedded once but is not "reused": a fresh build reuses nothing)."""
     keys = [text_hash(t) for t in texts]
+    reused = sum(1 for k in keys if k in cache)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
         fresh = embedder.encode_documents([t for _, t in missing], progress=progress)
         cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-    return vectors.astype(np.float32), {k for k, _ in missing}
+    return vectors.astype(np.float32), {k for k, _ in missing}, reused
 
 
 def _write_array(path: Path, array: np.ndarray) -> None:

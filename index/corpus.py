@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from index.text import clean_text, question_key, therapist_name
+from index.text import clean_text, question_key, therapist_parts
 
 REQUIRED_FIELDS = ("questionTitle", "questionLink", "answerText")
 INT_FIELDS = ("upvotes", "views")
@@ -38,6 +38,7 @@ class Answer:
     answer_original: str
     upvotes: int
     views: int
+    credentials: str = ""  # what the profile shows after the name: letters and title line ("LCSW, Couples Therapist")
     content_hash: str = ""
     flags: list[str] = field(default_factory=list)
 
@@ -171,6 +172,7 @@ def _answer_from_row(row: dict, path: Path, line: int) -> Answer | None:
     if not answer:
         return None
     therapist_url = str(row.get("therapistURL") or "").strip()
+    therapist, credentials = therapist_parts(str(row.get("therapistInfo") or ""), therapist_url)
     topic = str(row.get("topic") or "").strip().lower()
     record = Answer(
         answer_id=str(row.get("answer_id") or "").strip(),
@@ -179,10 +181,11 @@ def _answer_from_row(row: dict, path: Path, line: int) -> Answer | None:
         question_text=clean_text(str(row.get("questionText") or "")),
         question_url=row["questionLink"].strip(),
         topics=[topic] if topic else [],
-        therapist=therapist_name(str(row.get("therapistInfo") or ""), therapist_url),
+        therapist=therapist,
         therapist_url=therapist_url,
         answer=answer,
         answer_original=original,
+        credentials=credentials,
         **counts,
     )
     record.content_hash = content_hash(record)
@@ -213,7 +216,7 @@ def _merge_duplicate(kept: Answer, duplicate: Answer) -> None:
 def content_hash(answer: Answer) -> str:
     """Hash of everything an index stores for an answer: a change means re-embed or re-write."""
     fields = [answer.question_title, answer.question_text, answer.answer, ",".join(answer.topics),
-              answer.therapist, str(answer.upvotes), str(answer.views), answer.question_url]
+              answer.therapist, str(answer.upvotes), str(answer.views), answer.question_url, answer.credentials]
     return hashlib.sha1("\x1f".join(fields).encode("utf-8")).hexdigest()
 
 

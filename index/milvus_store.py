@@ -17,6 +17,7 @@ previous version for a moment, and ids that version has no metadata for are left
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -66,6 +67,23 @@ def is_lite_uri(uri: str) -> bool:
     return not uri.startswith(("http://", "https://", "tcp://", "grpc://")) and uri.endswith(".db")
 
 
+def import_pymilvus():
+    """pymilvus, imported so that the deployment's MILVUS_URI cannot break the import.
+
+    pymilvus reads the MILVUS_URI variable itself when it is first imported (for a default connection
+    we never use: every client here gets its URI explicitly) and raises on anything but
+    `http[s]://...`, so `MILVUS_URI=./milvus.db`, a milvus-lite file as README "Backends" documents,
+    failed before a build began. The variable is hidden from that import and put back at once.
+    """
+    uri = os.environ.pop("MILVUS_URI", None)
+    try:
+        import pymilvus
+    finally:
+        if uri is not None:
+            os.environ["MILVUS_URI"] = uri
+    return pymilvus
+
+
 @dataclass
 class StoreRows:
     """The rows of a store in column form; `vectors` may be None when only metadata is compared."""
@@ -101,7 +119,8 @@ class MilvusStore:
     def create(cls, client, collection: str, dimension: int, spec: IndexSpec, *,
                consistency: str = "Bounded") -> "MilvusStore":
         """Create an empty, indexed and loaded collection (an existing one of that name is an error)."""
-        from pymilvus import DataType, MilvusClient
+        pymilvus = import_pymilvus()
+        DataType, MilvusClient = pymilvus.DataType, pymilvus.MilvusClient
 
         if client.has_collection(collection):
             raise MilvusStoreError(f"collection {collection} already exists")

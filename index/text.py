@@ -80,28 +80,59 @@ def question_key(link: str) -> str:
     return key.strip()
 
 
-def therapist_name(info: str, url: str) -> str:
-    """The therapist's name from CounselChat's glued `therapistInfo` ("Sherry Katz, LCSWCouples ...").
+#: Words a profile URL's slug may start with that the displayed name leaves out ("ms-jane-doe-city").
+_SLUG_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "rev"})
+#: Where a name ends and what follows it begins: "Jane Doe, LPC", "Jane Doe | Holistic Therapy".
+_AFTER_NAME = re.compile(r"\s*,\s*|\s+\|\s*")
+#: Letters written after a name without a comma: "Jane Doe LPC", "Jane Doe M.Ed.", "Jane Doe PhD.".
+_LETTERS = re.compile(r"(?:[A-Z]{2,}[A-Z0-9/-]*|Ph\.?D|Psy\.?D|Ed\.?D|M\.?Ed|M\.?A|M\.?S|(?:[A-Z]\.){2,}[A-Z]?)\.?")
 
-    The profile URL's slug spells the name (and often credentials) in lower case, so we keep the
-    longest prefix of `info` whose letters and digits follow the slug. Without a usable slug we keep
-    the info as it is.
+
+def therapist_parts(info: str, url: str) -> tuple[str, str]:
+    """(name, credentials) from CounselChat's glued `therapistInfo` ("Jane Doe, LCSWCouples Therapist").
+
+    The scrape ran the name, the letters after it and the profile's title line together. The profile
+    URL's slug spells the name (often with the letters) in lower case, so the longest prefix of `info`
+    whose letters and digits follow the slug is the name part; a slug may start with a title the info
+    leaves out ("ms-"), and drops letters it cannot spell ("Ström" -> "str-m"). The name part is cut at
+    its first comma or " | ": the name, then post-nominal letters. `credentials` is those letters and
+    the title line, as written ("LCSW, Couples Therapist"); "" when there are none. Without a usable
+    slug the info is kept whole as the name.
     """
     info = one_line(clean_text(info))
-    slug = re.sub(r"-\d+$", "", question_key(url)).replace("-", "")
-    if not slug:
-        return info
+    words = [w for w in re.sub(r"-\d+$", "", question_key(url)).split("-") if w]
+    ends = [_slug_prefix_end(info, "".join(words[skip:]))
+            for skip in range(len(words)) if all(w in _SLUG_TITLES for w in words[:skip])]
+    end = max(ends, default=None)
+    if not end:
+        return info, ""
+    head, rest = info[:end], info[end:]
+    if rest.startswith("."):  # "Psy. D.It's never too late", "M.Ed. LPCA": the dot ends the letters
+        rest = rest[1:]
+        if re.search(r"(?:\b[A-Z]|[A-Z]{2,}|[a-z]D|Ed)$", head):
+            head += "."
+    name, credentials = (_AFTER_NAME.split(head, maxsplit=1) + [""])[:2]
+    words = name.split()
+    letters = []
+    while len(words) > 1 and any(c.islower() for c in name) and _LETTERS.fullmatch(words[-1]):  # not "JANE DOE"
+        letters.insert(0, words.pop())
+    name = " ".join(words)
+    parts = [part.strip(" ,|-") for part in (" ".join(letters), credentials, rest)]
+    return name.strip(" ,|-"), ", ".join(part for part in parts if part)
+
+
+def _slug_prefix_end(info: str, slug: str) -> int:
+    """End of the longest prefix of `info` spelled by `slug` (0 when under 4 letters of a longer slug)."""
     matched, end = 0, 0
     for pos, char in enumerate(info):
+        if matched == len(slug):
+            break
         if not char.isalnum():
             continue
         folded = unicodedata.normalize("NFKD", char.lower()).encode("ascii", "ignore").decode()
-        if not folded or matched >= len(slug) or slug[matched] != folded[0]:
+        if folded and slug[matched] == folded[0]:
+            matched, end = matched + 1, pos + 1
+        elif char.isascii():
             break
-        matched += 1
-        end = pos + 1
-        if matched == len(slug):
-            break
-    if matched == len(slug) or matched >= 4:
-        return info[:end].rstrip(" ,")
-    return info
+        # else: a letter the slug could not spell, skipped
+    return end if slug and (matched == len(slug) or matched >= 4) else 0

@@ -6,6 +6,7 @@ assignment by `swap`, so a request that started on the old index finishes on it.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -183,18 +184,20 @@ class SearchService:
 
     def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:
         """Return the query stripped, or raise `QueryError` saying what is wrong (topics checked
-        against `index`, by default the serving one)."""
+        against `index`, by default the serving one). The API's OpenAPI document states these same
+        rules (api/openapi.py fills in the limits and the topic keys)."""
         if not isinstance(query, str) or not query.strip():
             raise QueryError("query is empty: type a few words about what is on your mind")
-        query = query.strip()
+        # Counted as sent, like the API schema's maxLength says, so what it calls too long is refused.
         if len(query) > self.limits.max_query_chars:
             raise QueryError(f"query is {len(query)} characters long; the limit is {self.limits.max_query_chars}")
         if not 1 <= k <= self.limits.max_k:
             raise QueryError(f"k must be between 1 and {self.limits.max_k}")
         unknown = sorted(set(topics or []) - set((index or self.ranker.index).topics))
         if unknown:
-            raise UnknownTopicError(f"unknown topic(s): {', '.join(unknown)}; see /v1/topics")
-        return query
+            named = ", ".join(json.dumps(topic, ensure_ascii=False) for topic in unknown)
+            raise UnknownTopicError(f"unknown topic(s): {named}; see /v1/topics")
+        return query.strip()
 
     def encode(self, queries: list[str]) -> np.ndarray:
         """Query vectors; a single query is looked up in (and added to) the LRU cache first."""

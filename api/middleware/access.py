@@ -13,6 +13,7 @@ import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging_setup import current_request_id, query_log_fields
@@ -34,12 +35,29 @@ def accept_request_id(given: str | None) -> str:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template, or `unmatched` (404s must not put raw paths in labels)."""
-    route = scope.get("route")
+    """The matched route's path template, or `unmatched` (404s must not put raw paths in labels).
+
+    FastAPI records the route it matched in the scope; Starlette's own routes (/docs, /openapi.json)
+    and mounts (/static, /docs/assets) do not, so those are looked up among the app's routes.
+    """
+    route = scope.get("route") or _starlette_route(scope)
     if route is None:
         return UNMATCHED_ROUTE
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(route, Mount):
+        template = f"{route.path}/{{path}}"
     return template or UNMATCHED_ROUTE
+
+
+def _starlette_route(scope: Scope):
+    if "endpoint" not in scope:  # Starlette sets it once a route or mount matched: a 404 has none
+        return None
+    # A mount moved the matched prefix into root_path; match against the path as the app received it.
+    probe = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    for route in getattr(scope.get("app"), "routes", []):
+        if isinstance(route, (Mount, Route)) and route.matches(probe)[0] is Match.FULL:
+            return route
+    return None
 
 
 class AccessMiddleware:

@@ -3,8 +3,9 @@
 The page loads only its own files (CSP `'self'`, no inline script), may not be framed, sends no
 Referer (a search URL carries the worry), and browsers are told not to sniff types. Search results
 are `no-store`: the worry is in them and in the URL of a GET search, and must not linger in caches.
-The interactive API docs (/docs, /redoc) load Swagger/ReDoc from a CDN with inline script, so they
-get every header but the CSP's source lists.
+The interactive API docs (/docs, /redoc) load Swagger UI and ReDoc from this origin (api/main.py:
+the fastapi-offline package's files) but start them with inline script, so they get every header but
+the CSP's source lists.
 """
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from api.convert import context_response, search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
-from api.models import BatchItem, BatchSearchRequest, BatchSearchResponse, ContextRequest, ContextResponse
-from api.routes.search import ERRORS, observe, on_search_threads
+from api.models import BatchError, BatchResult, BatchSearchRequest, BatchSearchResponse, ContextRequest, ContextResponse
+from api.routes.search import BODY_ERRORS, observe, on_search_threads
 from api.state import AppState
 from retriever.context import gather_context
 from retriever.service import QueryError, QuerySpec, SearchService
@@ -23,7 +23,7 @@ from retriever.service import QueryError, QuerySpec, SearchService
 router = APIRouter(prefix="/v1", tags=["chatbots"])
 
 
-@router.post("/context", response_model=ContextResponse, responses=ERRORS)
+@router.post("/context", response_model=ContextResponse, responses=BODY_ERRORS)
 async def context(request: ContextRequest, http: Request, state: AppState = Depends(get_state),
                   service: SearchService = Depends(get_service)) -> ContextResponse:
     """The best passages for a worry, packed into `max_tokens` with numbered citations, ready for a prompt."""
@@ -34,7 +34,7 @@ async def context(request: ContextRequest, http: Request, state: AppState = Depe
     return context_response(outcome, service.index.manifest.version)
 
 
-@router.post("/search/batch", response_model=BatchSearchResponse, responses=ERRORS)
+@router.post("/search/batch", response_model=BatchSearchResponse, responses=BODY_ERRORS)
 async def search_batch(request: BatchSearchRequest, http: Request, state: AppState = Depends(get_state),
                        service: SearchService = Depends(get_service)) -> BatchSearchResponse:
     """Up to 32 (MAX_BATCH) searches encoded in one model call; each item has its own results or its own error."""
@@ -46,9 +46,9 @@ async def search_batch(request: BatchSearchRequest, http: Request, state: AppSta
     items = []
     for position, outcome in enumerate(outcomes):
         if isinstance(outcome, QueryError):
-            items.append(BatchItem(position=position, status=422, error=str(outcome)))
+            items.append(BatchError(position=position, status=422, error=str(outcome)))
             continue
         observe(state, outcome)
-        items.append(BatchItem(position=position, status=200, response=search_response(outcome, version)))
+        items.append(BatchResult(position=position, status=200, response=search_response(outcome, version)))
     return BatchSearchResponse(items=items, took_ms=round((time.perf_counter() - started) * 1000, 2),
                                index_version=version)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
-from api.models import MAX_K, ErrorResponse, SearchRequest, SearchResponse
+from api.models import K_LIMIT, QUERY_DESCRIPTION, QUERY_SCHEMA, TOPIC_KEYS, TOPICS_DESCRIPTION, ErrorResponse, SearchRequest, SearchResponse
 from api.state import AppState
 from retriever.service import QueryError, SearchOutcome, SearchService
 
@@ -19,6 +19,9 @@ T = TypeVar("T")
 router = APIRouter(prefix="/v1", tags=["search"])
 ERRORS = {422: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
           504: {"model": ErrorResponse, "description": "The search took longer than SEARCH_TIMEOUT_S."}}
+# What a route that takes a JSON body may answer besides: a body not labelled as JSON.
+BODY_ERRORS = {**ERRORS, 415: {"model": ErrorResponse, "description": "The body is not sent as JSON: send it "
+                                                                      "with content-type: application/json."}}
 
 
 async def on_search_threads(state: AppState, work: Callable[..., T], *args) -> T:
@@ -56,7 +59,7 @@ def observe(state: AppState, outcome: SearchOutcome) -> None:
         state.metrics.record_crisis_flag()
 
 
-@router.post("/search", response_model=SearchResponse, responses=ERRORS)
+@router.post("/search", response_model=SearchResponse, responses=BODY_ERRORS)
 async def search(request: SearchRequest, http: Request, state: AppState = Depends(get_state),
                  service: SearchService = Depends(get_service)) -> SearchResponse:
     """Rank therapist answers for a worry."""
@@ -66,9 +69,11 @@ async def search(request: SearchRequest, http: Request, state: AppState = Depend
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
 async def search_get(
     http: Request,
-    q: Annotated[str, Query(description="The worry.", max_length=100_000)],
-    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
-    topic: Annotated[list[str] | None, Query(description="Topic filter; repeat for several.")] = None,
+    q: Annotated[str, Query(description=QUERY_DESCRIPTION, json_schema_extra=QUERY_SCHEMA)],
+    k: Annotated[int, Query(ge=1, description="How many answers (1 to MAX_K, 50 by default).",
+                            json_schema_extra=K_LIMIT)] = 10,
+    topic: Annotated[list[str] | None, Query(description=TOPICS_DESCRIPTION + " Repeat for several.",
+                                             json_schema_extra=TOPIC_KEYS)] = None,
     state: AppState = Depends(get_state),
     service: SearchService = Depends(get_service),
 ) -> SearchResponse:

@@ -332,6 +332,7 @@
     const meta = node("p", "result-meta");
     if (result.topic) meta.append(node("span", "topic-tag", topicLabel(result.topic)));
     if (result.therapist) meta.append(node("span", "therapist", `Answered by ${result.therapist}`));
+    if (result.credentials) meta.append(node("span", "credentials", result.credentials));
     if (Number.isFinite(result.upvotes)) meta.append(node("span", "upvotes", plural(result.upvotes, "upvote", "upvotes")));
     article.append(meta);
 

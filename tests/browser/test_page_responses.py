@@ -195,3 +195,13 @@ def test_when_more_results_fails_the_answers_already_shown_stay(browser, stub):
     wait_visible(browser, "more").click()
     assert "Something went wrong" in wait_visible(browser, "error").text
     assert len(result_titles(browser)) == 10 and visible(browser, "results-section")
+
+
+def test_a_card_names_the_therapist_and_then_their_credentials(browser, stub):
+    stub.respond(response([result(1, therapist="Jana Morrow", credentials="Family Therapist, MSc, RP"), result(2)]))
+    open_page(browser, f"{stub.url}/?q=a+worry")
+    wait_results(browser)
+    first, second = browser.find_elements(By.CSS_SELECTOR, "#results > li")[:2]
+    assert first.find_element(By.CSS_SELECTOR, ".therapist").text == "Answered by Jana Morrow"
+    assert first.find_element(By.CSS_SELECTOR, ".credentials").text == "Family Therapist, MSc, RP"
+    assert not second.find_elements(By.CSS_SELECTOR, ".credentials")  # none: nothing shown

@@ -260,3 +260,26 @@ def test_the_index_spec_follows_the_engine():
     hnsw = IndexSpec.named("auto", "http://milvus:19530")
     assert hnsw.type == "HNSW" and hnsw.params == {"M": 16, "efConstruction": 200}
     assert hnsw.search_params(500)["params"]["ef"] == 500
+
+
+def test_the_documented_milvus_lite_command_line_builds_and_searches(milvus_lite_engine, small_csv, tmp_path):
+    """README "Backends", as a user types it: `VECTOR_BACKEND=milvus MILVUS_URI=./milvus.db python
+    scripts/build_index.py ...`. pymilvus reads MILVUS_URI itself at import and refused a file path
+    ("Illegal uri"), so the documented line failed before the build began (issue 17)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "VECTOR_BACKEND": "milvus", "MILVUS_URI": "./milvus.db", "HF_HUB_OFFLINE": "1"}
+
+    def run(script: str, *args: str) -> dict:
+        done = subprocess.run([sys.executable, str(root / "scripts" / script), *args, "--json"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    summary = run("build_index.py", "--data", str(small_csv), "--index-dir", "idx")
+    assert summary["added"] == 6 and (tmp_path / "milvus.db").exists()
+    found = run("search.py", "how do i stop a panic attack in a crowd", "--index-dir", "idx", "--k", "1")
+    assert found["results"][0]["question_id"] == "how-can-i-stop-panic-attacks"

@@ -129,3 +129,40 @@ def test_query_text_is_not_logged(client, caplog):
     client.post("/v1/search", json={"query": secret})
     server_logs = [r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     assert server_logs and not any("zebras" in line for line in server_logs)
+
+
+def test_openapi_lists_the_served_topics_and_they_are_accepted(client, small_service):
+    document = client.get("/openapi.json").json()
+    topics = document["components"]["schemas"]["SearchRequest"]["properties"]["topics"]["anyOf"][0]["items"]["enum"]
+    assert topics == sorted(small_service.index.topics)
+    for topic in topics:
+        assert client.post("/v1/search", json={"query": "sleep", "topics": [topic]}).status_code == 200
+    refused = client.post("/v1/search", json={"query": "sleep", "topics": [""]})
+    assert refused.status_code == 422 and 'unknown topic(s): ""' in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("content, content_type", [('{"query": "sleep"}', "text/plain"),
+                                                   ("query=sleep", "application/x-www-form-urlencoded"),
+                                                   ('{"query": "sleep"}', None)])
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/context", "/v1/search/batch"])
+def test_a_body_not_sent_as_json_is_415_saying_so(client, path, content, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post(path, content=content, headers=headers)
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("send JSON with content-type: application/json")
+
+
+def test_a_wrong_type_in_a_batch_item_fails_the_request(client):
+    response = client.post("/v1/search/batch", json={"queries": [{"query": "sleep"}, {"query": "grief", "k": False}]})
+    assert response.status_code == 422 and "queries.1.k" in response.json()["detail"]
+
+
+def test_results_and_citations_give_the_name_and_the_credentials_apart(client):
+    """The test corpus glues them as CounselChat does ("Ana LimaLicensed Counselor"; issue 17)."""
+    result = client.post("/v1/search", json={"query": "is crying in therapy normal", "k": 3}).json()["results"][0]
+    assert result["therapist"] in {"Ana Lima", "Ben Okafor"} and result["credentials"] == "Licensed Counselor"
+    assert client.get(f"/v1/answers/{result['answer_id']}").json()["credentials"] == "Licensed Counselor"
+    context = client.post("/v1/context", json={"query": "is crying in therapy normal", "k": 2}).json()
+    first = context["passages"][0]
+    assert first["credentials"] == "Licensed Counselor" and "Counselor" not in first["therapist"]
+    assert context["context"].startswith(f"[1] {first['therapist']}, answering ")

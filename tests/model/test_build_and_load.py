@@ -66,3 +66,17 @@ def test_a_crash_while_writing_files_leaves_no_partial_version(tmp_path, small_c
         build_index(load_corpus(small_csv), embedder, tmp_path, model_name="all-MiniLM-L6-v2")
     assert load_index(tmp_path).manifest.version == first.version
     assert not [p for p in (tmp_path / "versions").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_a_fresh_build_reuses_no_vector_though_texts_repeat(tmp_path, corpus_csv_writer, embedder):
+    """"15 vectors reused" on a first build (issue 17) counted texts repeated within the build (one
+    therapist's same answer to two questions); only vectors taken from the previous version count."""
+    same = "Breathe slowly, in for four counts and out for six, and let the wave of panic pass."
+    csv_path = corpus_csv_writer(tmp_path / "repeats.csv", [
+        (1, "panic-in-crowds", "Panic in crowds", "My heart races in crowds.", "anxiety", "Cara Diaz", same, 1),
+        (2, "panic-at-night", "Panic at night", "I wake up with my heart racing.", "anxiety", "Cara Diaz", same, 1)])
+    first = build_index(load_corpus(csv_path), embedder, tmp_path / "index", model_name="all-MiniLM-L6-v2")
+    assert first.reused == 0 and first.embedded == 1
+    again = build_index(load_corpus(csv_path), embedder, tmp_path / "index", model_name="all-MiniLM-L6-v2",
+                        incremental=True)
+    assert again.embedded == 0 and again.reused > 0

@@ -76,3 +76,32 @@ def test_not_ready_is_an_answer_not_an_error(tmp_path):
         with pytest.raises(CounselAPIError) as not_ready:
             api.search("sleep")
         assert not_ready.value.status_code == 503 and not_ready.value.retry_after == "2"
+
+
+def test_the_client_models_are_the_served_schema(http):
+    """The client parses and sends api.models, the classes the server's schema comes from: each operation's
+    request and 200 response name them, and their JSON schemas are what /openapi.json serves (deployment
+    values filled in, as api/openapi.py does)."""
+    from api.models import BatchSearchRequest, ContextRequest, SearchRequest
+    from api.openapi import deployment_facts, fill
+
+    document = http.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    ref = "#/components/schemas/{model}"
+    for path, method, request, response in [
+            ("/v1/search", "post", SearchRequest, SearchResponse), ("/v1/context", "post", ContextRequest, ContextResponse),
+            ("/v1/search/batch", "post", BatchSearchRequest, BatchSearchResponse),
+            ("/v1/topics", "get", None, TopicsResponse), ("/v1/index", "get", None, IndexInfo),
+            ("/healthz", "get", None, Health), ("/readyz", "get", None, Readiness)]:
+        operation = document["paths"][path][method]
+        if request is not None:
+            assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"] == ref.format(model=request.__name__)
+            expected = request.model_json_schema(ref_template=ref)
+            expected.pop("$defs", None)
+            fill(expected, *deployment_facts(http.app.state.counsel))
+            for field in expected["properties"].values():  # FastAPI leaves `default: null` out of the document
+                if "default" in field and field["default"] is None:
+                    del field["default"]
+            assert components[request.__name__] == expected, request.__name__
+        returned = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert returned.split("-")[0] == response.__name__

@@ -6,56 +6,16 @@
 - A plain `uvicorn api.main:app` (its access log on, as people run it) never prints `?q=...`.
 """
 import json
-import os
 import signal
 import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server.processes import free_port, start, stop, wait_ready
+
 WORRY = "zebrafish worry about my counselor"  # a marker word that appears in no log line by itself
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(command: list[str], index_dir: Path, port: int, **env) -> subprocess.Popen:
-    environment = {**os.environ, "INDEX_DIR": str(index_dir), "HOST": "127.0.0.1", "PORT": str(port),
-                   "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env}
-    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-
-
-def wait_ready(base: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the server did not become ready")
-
-
-def stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
 
 
 def send_worries(base: str) -> None:
@@ -113,3 +73,28 @@ def test_plain_uvicorn_access_log_never_prints_the_query(small_index_dir):
     finally:
         output = stop(process)
     assert "/v1/search" in output and "zebrafish" not in output
+
+
+def test_a_first_start_on_a_fresh_machine_logs_each_line_once_as_json(small_corpus_csv, tmp_path):
+    """A newcomer's first `scripts/serve.py`: no index, an empty HOME and MODEL_CACHE_DIR, so it builds
+    and derives the int8 graph first (ONNX Runtime's quantisation tooling logs through the root logger
+    then, which made every later line print twice, once as `INFO:uvicorn.error:...`; issue 17)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    (tmp_path / "home").mkdir()
+    process = start([sys.executable, "scripts/serve.py"], tmp_path / "index", port, HOME=str(tmp_path / "home"),
+                    MODEL_CACHE_DIR=str(tmp_path / "models"), COUNSELCHAT_CSV=str(small_corpus_csv),
+                    SHUTDOWN_DRAIN_S="0")
+    try:
+        wait_ready(base, process, seconds=180)
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        process.send_signal(signal.SIGTERM)  # as an operator stops it (Ctrl+C prints uvicorn's traceback)
+        process.wait(timeout=30)
+    finally:
+        output = stop(process)
+    assert any((tmp_path / "models").iterdir())  # the graph was derived in this run
+    served = output[output.index("indexed "):].splitlines()[1:]  # after the build's own summary line
+    assert [line for line in served if line.strip() and not line.startswith("{")] == [], output[-3000:]
+    entries = [json.loads(line) for line in served if line.strip()]
+    health = [e for e in entries if e.get("route") == "/healthz"]
+    assert len(health) == 1 and any(e["message"].startswith("Application startup") for e in entries)

@@ -48,6 +48,17 @@ def test_metrics_count_requests_by_route_template_and_status(client):
     assert 'counsel_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/v1/search",status="503"}' in text
     for private in ("some-private-looking-id", "private worry", "private+worry", "/no/such"):
         assert private not in text
+
+
+def test_unmatched_is_only_for_paths_no_route_serves(client):
+    """/docs, /openapi.json and the mounted files are Starlette routes, which FastAPI does not record
+    in the scope: they counted as route="unmatched", which README keeps for 404s (issue 17)."""
+    for path in ("/docs", "/openapi.json", "/docs/assets/swagger-ui.css", "/static/page.js"):
+        assert client.get(path).status_code == 200
+    text = client.get("/metrics").text
+    for template in ("/docs", "/openapi.json", "/docs/assets/{path}", "/static/{path}"):
+        assert f'counsel_http_requests_total{{method="GET",route="{template}",status="200"}} 1.0' in text
+    assert 'route="unmatched",status="200"' not in text
     assert "counsel_index_loaded 0.0" in text
     for name in ("counsel_index_reloads_total", "counsel_index_reload_failures_total",
                  "counsel_crisis_flags_total", "counsel_search_timeouts_total", "counsel_http_requests_in_flight"):

@@ -65,3 +65,23 @@ def test_query_fingerprints_are_stable_and_do_not_contain_the_text():
     assert query_fingerprint("i feel alone") == query_fingerprint("i feel alone")
     assert query_fingerprint("i feel alone") != query_fingerprint("i feel sad")
     assert "alone" not in query_fingerprint("i feel alone")
+
+
+def test_json_logging_owns_the_root_logger_after_a_library_called_basic_config():
+    """What a first build does on a fresh machine: ONNX Runtime's quantisation tooling logs through the
+    root logger, so `logging.basicConfig` puts a plain text handler there before the server configures
+    its JSON one; without taking it off, every line was printed twice (issue 17)."""
+    from api.logging_setup import configure_logging
+
+    root = logging.getLogger()
+    saved, saved_level = list(root.handlers), root.level
+    try:
+        root.handlers = []  # a fresh process (pytest's own capture handlers are off the root here)
+        logging.basicConfig()  # as a library's module-level logging.info() does on a root without handlers
+        configure_logging()
+        configure_logging()  # twice (several apps in one process) still one handler
+        assert [type(h).__name__ for h in root.handlers] == ["_JsonHandler"]
+        logging.basicConfig()  # later calls add nothing: the root has a handler
+        assert len([h for h in root.handlers if type(h) is logging.StreamHandler]) == 0
+    finally:
+        root.handlers, root.level = saved, saved_level

@@ -1,5 +1,6 @@
+import pytest
 """Cleaning CounselChat's scraped text."""
-from index.text import clean_text, question_key, sentence_spans, split_sentences, therapist_name
+from index.text import clean_text, question_key, sentence_spans, split_sentences, therapist_parts
 
 
 def test_glued_sentences_get_their_space_back():
@@ -36,10 +37,29 @@ def test_question_key_is_the_last_path_segment():
 
 def test_therapist_name_is_cut_from_the_glued_info_by_the_profile_slug():
     url = "https://counselchat.com/therapists/"
-    assert therapist_name("Sherry Katz, LCSWCouples and Family Therapist, LCSW", url + "sherry-katz-lcsw") == \
-        "Sherry Katz, LCSW"
-    assert therapist_name("Marsha MandelMandel Counseling", url + "marsha-mandel") == "Marsha Mandel"
-    assert therapist_name("Cristina TreadwayInsight Life Counseling", url + "cristina-treadway-2") == \
-        "Cristina Treadway"
-    assert therapist_name("Ingrid d'AquinI am offering new possibilities", url + "ingrid-d-aquin") == "Ingrid d'Aquin"
-    assert therapist_name("Someone Else", "") == "Someone Else"
+    assert therapist_parts("Sherry Katz, LCSWCouples and Family Therapist, LCSW", url + "sherry-katz-lcsw") == \
+        ("Sherry Katz", "LCSW, Couples and Family Therapist, LCSW")
+    assert therapist_parts("Marsha MandelMandel Counseling", url + "marsha-mandel") == ("Marsha Mandel", "Mandel Counseling")
+    assert therapist_parts("Cristina TreadwayInsight Life Counseling", url + "cristina-treadway-2") == \
+        ("Cristina Treadway", "Insight Life Counseling")
+    assert therapist_parts("Ingrid d'AquinI am offering new possibilities", url + "ingrid-d-aquin") == \
+        ("Ingrid d'Aquin", "I am offering new possibilities")
+    assert therapist_parts("Someone Else", "") == ("Someone Else", "")
+
+
+@pytest.mark.parametrize("info, slug, name, credentials", [
+    # the slug starts with a title the info leaves out, and ends with a town it does not show
+    ("Jana MorrowFamily Therapist, MSc, RP", "ms-jana-morrow-springfield", "Jana Morrow", "Family Therapist, MSc, RP"),
+    # a letter the slug could not spell
+    ("Erik Sjöberg, MA, LMHCCounselor", "erik-sj-berg-ma-lmhc", "Erik Sjöberg", "MA, LMHC, Counselor"),
+    # the dot of the letters glued to the title line
+    ("Dana K. Reyes, Psy. D.Never too late", "dana-k-reyes-psy-d", "Dana K. Reyes", "Psy. D., Never too late"),
+    # letters without a comma, or after " | "
+    ("Omar Quill M.Ed.LPCA, NCC", "omar-quill-m-ed", "Omar Quill", "M.Ed., LPCA, NCC"),
+    ("Rae Tolle LPCPsychotherapist", "rae-tolle-lpc", "Rae Tolle", "LPC, Psychotherapist"),
+    ("Noor Hale | Holistic TherapyFor creatives", "noor-hale-holistic-therapy", "Noor Hale", "Holistic Therapy, For creatives"),
+    # a name in capitals keeps its words; a name alone has no credentials
+    ("DANA R. VOSS", "dana-r-voss", "DANA R. VOSS", ""),
+])
+def test_name_and_credentials_come_apart(info, slug, name, credentials):
+    assert therapist_parts(info, "https://counselchat.com/therapists/" + slug) == (name, credentials)
