@@ -1,7 +1,7 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import (AnswerDetail, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
+from api.models import (AnswerDetail, QuestionGroup, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
                         SafetyResource, SearchResponse, SearchResult, TopicCount, TopicsResponse)
 from index.corpus import Answer
 from index.layout import Manifest
@@ -19,13 +19,30 @@ def _answer_fields(answer: Answer) -> dict:
                 therapist_url=answer.therapist_url, upvotes=answer.upvotes, views=answer.views)
 
 
-def search_result(ranked: RankedAnswer) -> SearchResult:
+def search_result(ranked: RankedAnswer, explain: bool = False) -> SearchResult:
     highlight = None
     if ranked.highlight is not None:
         p = ranked.highlight
         highlight = Highlight(start=p.start, end=p.end, text=ranked.answer.answer[p.start:p.end])
     return SearchResult(**_answer_fields(ranked.answer), score=round(ranked.score, 6),
-                        confidence=round(ranked.confidence, 4), highlight=highlight)
+                        confidence=round(ranked.confidence, 4), highlight=highlight,
+                        signals={k: round(v, 4) for k, v in ranked.signals.items()} if explain else None)
+
+
+def question_groups(results: list[SearchResult], index: LoadedIndex) -> list[QuestionGroup]:
+    """The results nested under their questions, in order of each question's first (best) answer."""
+    groups: dict[str, QuestionGroup] = {}
+    for result in results:
+        group = groups.get(result.question_id)
+        if group is None:
+            question = index.question_by_id[result.question_id]
+            group = groups[result.question_id] = QuestionGroup(
+                question_id=question.question_id, question_title=question.title, question_text=question.text,
+                question_url=question.url, topics=list(question.topics), score=result.score,
+                confidence=result.confidence, answers=[], more_answers=len(question.answer_ids))
+        group.answers.append(result)
+        group.more_answers -= 1
+    return list(groups.values())
 
 
 def safety_block(verdict: SafetyVerdict) -> Safety:
@@ -36,9 +53,13 @@ def safety_block(verdict: SafetyVerdict) -> Safety:
                                             emergency=r.emergency) for r in verdict.resources])
 
 
-def search_response(outcome: SearchOutcome, index_version: str) -> SearchResponse:
-    """The one way a search outcome becomes the API's response (the route and `search.py --json`)."""
-    return SearchResponse(query=outcome.query, results=[search_result(r) for r in outcome.ranking.results],
+def search_response(outcome: SearchOutcome, index_version: str, *, index: LoadedIndex | None = None,
+                    explain: bool = False) -> SearchResponse:
+    """The one way a search outcome becomes the API's response (the route and `search.py --json`);
+    with `index`, the results are also grouped by question (`questions`)."""
+    results = [search_result(r, explain) for r in outcome.ranking.results]
+    return SearchResponse(query=outcome.query, results=results,
+                          questions=question_groups(results, index) if index is not None else None,
                           took_ms=round(outcome.took_ms, 2), index_version=index_version,
                           safety=safety_block(outcome.safety), notice=outcome.safety.notice,
                           low_confidence=outcome.ranking.low_confidence)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 # Request models are strict: JSON `true` or `"5"` is not an integer here (pydantic's lax mode would
 # coerce them, so the service would accept what the schema calls invalid), nor `5.5` a whole number.
 STRICT_REQUEST = ConfigDict(extra="forbid", strict=True)
+MAX_PER_QUESTION = 10  # answers per question when grouped (the service's limit too: retriever/service.py)
 
 
 def _whole_number(value):
@@ -46,6 +47,13 @@ class SearchRequest(BaseModel):
     k: Integer = Field(10, ge=1, description="How many answers to return (1 to MAX_K, 50 by default).",
                    json_schema_extra=K_LIMIT)
     topics: list[str] | None = Field(None, max_length=40, description=TOPICS_DESCRIPTION, json_schema_extra=TOPIC_KEYS)
+    group_by: Literal["answer", "question"] = Field(
+        "answer", description="`answer` (default, for chatbots): a flat list of answers. `question`: also `questions`, "
+                              "each question once with its best answers nested (for pages: several distinct questions "
+                              "on the first screen); `k` then counts questions.")
+    per_question: Integer = Field(3, ge=1, le=MAX_PER_QUESTION, description="With group_by `question`: at most this "
+                                                                            "many answers per question.")
+    explain: bool = Field(False, description="Add each result's ranking signals (`signals`): why it ranked where it did.")
 
 
 class Highlight(BaseModel):
@@ -73,6 +81,23 @@ class SearchResult(BaseModel):
     confidence: float = Field(..., ge=0, le=1, description="Calibrated probability (0..1) that this answer fits "
                               "the worry; see README \"Evaluation\".")
     highlight: Highlight | None = None
+    signals: dict[str, float] | None = Field(None, description="With `explain`: the named signals the ranking read "
+                                             "(cosines to the question's title, body and both, to the answer's "
+                                             "passages, BM25 of question and answer, ...; docs/ranking.md).")
+
+
+class QuestionGroup(BaseModel):
+    """One question with its best answers, when results are grouped by question."""
+
+    question_id: str
+    question_title: str
+    question_text: str
+    question_url: str
+    topics: list[str]
+    score: float = Field(..., description="The score of its best answer.")
+    confidence: float = Field(..., ge=0, le=1, description="The confidence of its best answer.")
+    answers: list[SearchResult] = Field(..., description="Its best answers for the worry, best first.")
+    more_answers: int = Field(..., ge=0, description="Answers to this question not shown here (see /v1/questions/{id}).")
 
 
 class SafetyResource(BaseModel):
@@ -114,7 +139,10 @@ class Safety(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
-    results: list[SearchResult]
+    results: list[SearchResult] = Field(..., description="The answers, best first (grouped by question: in the order "
+                                                         "of `questions`).")
+    questions: list[QuestionGroup] | None = Field(None, description="With group_by `question`: the questions in rank "
+                                                                    "order, each with its answers.")
     took_ms: float
     index_version: str
     low_confidence: bool = Field(False, description="True when even the best answer is a poor match: say that "

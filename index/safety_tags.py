@@ -1,19 +1,28 @@
-"""Index-time tags for safe messaging: answers that mention suicide methods, lethal means or doses.
+"""Index-time tags for a person at risk: answers that mention methods, and what each question's asker is going through.
 
-Why at index time: public safe-messaging guidance (e.g. reportingonsuicide.org, WHO) advises against
-showing method or dose details to a person at risk. Tagging once while building costs nothing per
-query; when a query is flagged as a crisis, the ranker moves tagged answers below untagged ones.
-The tag is deliberately broad (a false tag only lowers an answer for crisis queries).
+- `lethal_means`: answers that mention suicide methods, lethal means or doses. Public safe-messaging
+  guidance (reportingonsuicide.org, Samaritans, #chatsafe) advises against showing method or dose
+  details to a person at risk; for a flagged query these answers stay out of the results. The tag is
+  deliberately broad (a false tag only hides an answer from crisis queries).
+- `situation:<name>`: the asker's situation (suicidal, self_harm, partner_violence, ...), from the hand
+  labels of the CounselChat questions (index/data/counselchat_labels.tsv, keys and labels only).
+  For a flagged query the results come from questions of the same situation
+  (retriever/crisis_retrieval.py). A corpus without labels gets no situation tags.
+Tagging once while building costs nothing per query.
 """
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 from index.corpus import Answer
 
 LETHAL_MEANS = "lethal_means"
+SITUATION = "situation:"
 AnswerTagger = Callable[[Answer], list[str]]
+COUNSELCHAT_LABELS = Path(__file__).parent / "data" / "counselchat_labels.tsv"
 
 _DOSE_UNITS = r"(?:mg|milligrams?|mcg|micrograms?|grams?|g|ml|milliliters?|pills|tablets|capsules|caps)"
 METHOD_PATTERNS = [
@@ -42,7 +51,25 @@ def tag_lethal_means(answer: Answer) -> list[str]:
     return [LETHAL_MEANS] if _METHOD.search(answer.answer) else []
 
 
+@lru_cache(maxsize=1)
+def question_situations() -> dict[str, str]:
+    """question key -> situation, from the packaged hand labels ("-" = none is left out)."""
+    situations = {}
+    for line in COUNSELCHAT_LABELS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _level, _category, situation = line.split("\t")
+            if situation != "-":
+                situations[key] = situation
+    return situations
+
+
+def tag_situation(answer: Answer) -> list[str]:
+    """`["situation:<name>"]` when the answer's question is labelled with a situation."""
+    situation = question_situations().get(answer.question_id)
+    return [SITUATION + situation] if situation else []
+
+
 # Every build runs these unless told otherwise (a safety default belongs to the library, not to a
 # script); the manifest records their names and the service warns about an index built without them.
-DEFAULT_TAGGERS: tuple[AnswerTagger, ...] = (tag_lethal_means,)
+DEFAULT_TAGGERS: tuple[AnswerTagger, ...] = (tag_lethal_means, tag_situation)
 REQUIRED_TAGGERS = tuple(t.__name__ for t in DEFAULT_TAGGERS)

@@ -29,9 +29,17 @@ class RankerModelError(ValueError):
     """The learned ranking model is missing, damaged, or reads signals this code does not compute."""
 
 
+ANSWER_COUNT = "answers"  # the per-question feature after the signals: log(1 + candidate answers)
+WITHIN_QUESTION = 0.01  # answers of one question follow their best passage cosine (a_best) below the question's score
+
+
 @dataclass(frozen=True)
 class LearnedModel:
-    """A logistic model over standardised named signals: logit = ((x - mean) / scale) . coef + intercept."""
+    """A logistic model of "this question fits the worry" over standardised per-question signals:
+    logit = ((x - mean) / scale) . coef + intercept, where x is the question's signals (the highest
+    over its candidate answers: Candidates.per_question) and then log(1 + its candidate answers).
+    Each answer gets its question's logit (+ WITHIN_QUESTION x its best passage cosine, to order
+    answers within a question); the probability is the calibrated `confidence`."""
 
     features: tuple[str, ...]
     mean: np.ndarray
@@ -51,14 +59,28 @@ class LearnedModel:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise RankerModelError(f"cannot read the ranking model {path}: {error}") from error
         unknown = [f for f in model.features if f not in SIGNALS]
-        if unknown or not (len(model.mean) == len(model.scale) == len(model.coef) == len(model.features)):
+        if unknown or not (len(model.mean) == len(model.scale) == len(model.coef) == len(model.features) + 1):
             raise RankerModelError(f"{path} reads signals this code does not compute ({unknown}) or is malformed; "
                                    "retrain it (scripts/train_ranker.py)")
         return model
 
+    def question_logits(self, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
+        """(a logit per distinct candidate question, each candidate's question row)."""
+        x, rows = candidates.per_question(self.features)
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept, rows
+
     def logits(self, candidates: Candidates) -> np.ndarray:
-        x = candidates.matrix(self.features)
-        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        if not len(candidates.positions):
+            return np.zeros(0)
+        questions, rows = self.question_logits(candidates)
+        return questions[rows] + WITHIN_QUESTION * candidates.values["a_best"]
+
+    def probabilities(self, candidates: Candidates) -> np.ndarray:
+        """P(the answer's question fits the worry), per candidate."""
+        if not len(candidates.positions):
+            return np.zeros(0)
+        questions, rows = self.question_logits(candidates)
+        return probability(questions)[rows]
 
     def save(self, path: str | Path) -> None:
         data = {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),

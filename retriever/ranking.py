@@ -7,8 +7,8 @@
    (`learned`), whose output is also each answer's calibrated `confidence`; round 1's hand weights
    (`weighted`) and reciprocal-rank fusion (`rrf`) stay as named baselines.
 3. Order: best first (equal scores: by answer id); the answers to one question stay together, in
-   the order of the question's best answer; repeated texts are dropped; answers carrying a demoted
-   tag (lethal means, for a crisis query) go after all others.
+   the order of the question's best answer; repeated texts are dropped; answers carrying an excluded
+   tag (lethal means, for a crisis query: retriever/crisis_retrieval.py) are left out.
 4. Each result carries the passage of its answer closest to the worry (`highlight`); the response is
    `low_confidence` when even the best result is unlikely to fit.
 """
@@ -26,7 +26,7 @@ from index.corpus import Answer
 from index.loader import LoadedIndex
 from index.passages import Passage
 from retriever.confidence import ConfidenceModel
-from retriever.fusion import DEFAULT_MODEL_FILE, FUSIONS, LearnedModel, probability
+from retriever.fusion import DEFAULT_MODEL_FILE, FUSIONS, LearnedModel
 from retriever.signals import SIGNALS, CandidateCounts, Candidates, SignalExtractor
 
 log = logging.getLogger(__name__)
@@ -97,17 +97,22 @@ class Ranker:
                           else self.fallback_confidence.threshold)
         self.id_order = _ranks([a.answer_id for a in self.answers])  # ties in score: answer id decides
         self.same_text_rank = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
+        self.questions_by_flag: dict[str, np.ndarray] = {}  # index-time tag -> sorted positions of its questions
+        for position, answer in enumerate(self.answers):
+            for flag in answer.flags:
+                self.questions_by_flag.setdefault(flag, []).append(int(self.answer_question[position]))
+        self.questions_by_flag = {flag: np.unique(np.array(q, dtype=np.int64)) for flag, q in self.questions_by_flag.items()}
 
     @property
     def answer_question(self) -> np.ndarray:
         return self.extractor.answer_question
 
     def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None,
-             demote_flags: Sequence[str] = (), *, only_questions: np.ndarray | None = None,
+             *, exclude_flags: Sequence[str] = (), only_questions: np.ndarray | None = None,
              per_question: int | None = None) -> Ranking:
         """The top `k` answers for `query` (whose embedding is `query_vector`).
 
-        Answers carrying any of `demote_flags` (index-time tags) go after every other candidate.
+        Answers carrying any of `exclude_flags` (index-time tags: lethal means, for a crisis) are left out.
         `only_questions` limits the search to those question positions (crisis-aware retrieval).
         With `per_question`, `k` counts questions and each contributes at most that many answers.
         """
@@ -116,7 +121,7 @@ class Ranker:
         extracted = time.perf_counter()
         fused = self.fuse(candidates)
         confidences = self.confidences(candidates, fused)
-        picked = self.pick(candidates, fused, k, demote_flags, per_question)
+        picked = self.pick(candidates, fused, k, per_question, exclude_flags)
         results = []
         for i in picked:
             position = int(candidates.positions[i])
@@ -141,16 +146,17 @@ class Ranker:
     def confidences(self, candidates: Candidates, fused: np.ndarray) -> np.ndarray:
         """Calibrated P(fits): the learned model's probability, or the baselines' cosine logistic."""
         if self.model is not None:
-            return probability(fused)
+            return self.model.probabilities(candidates)
         evidence = np.maximum(candidates.values["q_best"], candidates.values["a_best"])
         return np.array([self.fallback_confidence.confidence(float(e)) for e in evidence])
 
-    def pick(self, candidates: Candidates, fused: np.ndarray, k: int, demote_flags: Sequence[str] = (),
-             per_question: int | None = None) -> list[int]:
+    def pick(self, candidates: Candidates, fused: np.ndarray, k: int, per_question: int | None = None,
+             exclude_flags: Sequence[str] = ()) -> list[int]:
         """Indices into `candidates` of the results, in order (pure: training and evaluation call it too)."""
         order = self._order(candidates.positions, fused)
-        if demote_flags:
-            order = self._demote(candidates.positions, order, set(demote_flags))
+        if exclude_flags:
+            excluded = set(exclude_flags)
+            order = [i for i in order if excluded.isdisjoint(self.answers[candidates.positions[i]].flags)]
         picked, seen_texts, per = [], set(), {}
         for i in order:
             position = int(candidates.positions[i])
@@ -177,11 +183,6 @@ class Ranker:
             _, first_seen, group = np.unique(questions, return_index=True, return_inverse=True)
             by_score = by_score[np.argsort(first_seen[group], kind="stable")]
         return by_score.tolist()
-
-    def _demote(self, positions: np.ndarray, order: list[int], flags: set[str]) -> list[int]:
-        """Stable partition: untagged answers first, in their order; tagged ones after, in theirs."""
-        tagged = [not flags.isdisjoint(self.answers[positions[i]].flags) for i in order]
-        return [i for i, t in zip(order, tagged) if not t] + [i for i, t in zip(order, tagged) if t]
 
 
 def _ranks(keys: list[str]) -> np.ndarray:

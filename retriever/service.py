@@ -20,14 +20,15 @@ from index.backends import VectorBackend
 from index.embedding import Embedder, open_embedder
 from index.layout import IndexFormatError
 from index.loader import LoadedIndex, load_index
-from index.safety_tags import LETHAL_MEANS, REQUIRED_TAGGERS
+from index.safety_tags import REQUIRED_TAGGERS
 from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
+from retriever.crisis_retrieval import rank_for_crisis
 from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
+from retriever.safety.taxonomy import OTHER
 
-# Index tags moved out of the top results when a query is flagged as a crisis (safe messaging).
-DEMOTED_IN_CRISIS = (LETHAL_MEANS,)
+MAX_PER_QUESTION = 10  # answers per question when results are grouped by question
 
 log = logging.getLogger("counsel_search")
 
@@ -63,6 +64,7 @@ class SearchOutcome:
     safety: SafetyVerdict
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""  # the version that ranked this query (a swap may have happened since)
+    index: LoadedIndex | None = field(default=None, repr=False)  # that version itself
 
 
 def check_vectors_compatible(index: LoadedIndex, embedder: Embedder) -> None:
@@ -219,22 +221,30 @@ class SearchService:
             self.batcher.close()
 
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
-               query_vector: np.ndarray | None = None) -> SearchOutcome:
+               query_vector: np.ndarray | None = None, *, per_question: int | None = None) -> SearchOutcome:
+        """Rank answers for `query`. With `per_question`, `k` counts questions, each with at most that many answers."""
         started = time.perf_counter()
         ranker = self.ranker  # one read: a concurrent swap cannot change the index mid-request
         query = self.validate(query, k, topics, ranker.index)
+        if per_question is not None and not 1 <= per_question <= MAX_PER_QUESTION:
+            raise QueryError(f"per_question must be between 1 and {MAX_PER_QUESTION}")
         if query_vector is None:
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
         safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
         checked = time.perf_counter()
-        ranking = ranker.rank(query, query_vector, k, topics, DEMOTED_IN_CRISIS if safety.crisis else ())
+        if safety.crisis:  # under the help lines: answers to people in the same situation (crisis_retrieval.py)
+            ranking = rank_for_crisis(ranker, query, query_vector, k, safety.categories, safety.subject == OTHER,
+                                      topics, per_question)
+        else:
+            ranking = ranker.rank(query, query_vector, k, topics, per_question=per_question)
         done = time.perf_counter()
         vector_search = ranking.timings_ms.get("vector_search", 0.0)
         timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
                    "vector_search": vector_search,
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version)
+        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version,
+                             ranker.index)
 
     def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
         """Search several queries, encoded in ONE model call; each gets its outcome or its own error.

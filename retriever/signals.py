@@ -55,10 +55,22 @@ class Candidates:
     positions: np.ndarray
     values: dict[str, np.ndarray]
     best_passage: dict[int, tuple[int, float]] = field(default_factory=dict)  # answer position -> (passage id, cosine)
+    questions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each candidate's question position
 
     def matrix(self, names: Sequence[str] = SIGNALS) -> np.ndarray:
         """(candidates, len(names)) float64: the signals in `names` order."""
         return np.column_stack([self.values[n] for n in names]) if len(self.positions) else np.zeros((0, len(names)))
+
+    def per_question(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct questions, len(names) + 1) and each candidate's row in it: per question the
+        highest value of each signal over its candidate answers, then log(1 + its candidate answers).
+        Relevance was judged per question: a model scores questions, not answer counts."""
+        unique, inverse = np.unique(self.questions, return_inverse=True)
+        values = self.matrix(names)
+        table = np.full((len(unique), len(names)), -np.inf)
+        np.maximum.at(table, inverse, values)
+        counts = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
+        return np.column_stack([table, np.log1p(counts)]), inverse
 
 
 class SignalExtractor:
@@ -126,7 +138,8 @@ class SignalExtractor:
                                               np.fromiter(best_passage, dtype=np.int64, count=len(best_passage))]))
         if allowed_answers is not None:
             positions = np.intersect1d(positions, allowed_answers)
-        return Candidates(positions, self._signals(query, vector, positions, view_scores, best_passage), best_passage)
+        return Candidates(positions, self._signals(query, vector, positions, view_scores, best_passage), best_passage,
+                          self.answer_question[positions])
 
     def _top(self, scores: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
         if allowed is not None:

@@ -46,13 +46,16 @@ def ranker_system(ranker: Ranker):
 
 
 class weights_only:
-    """A learned-model stand-in that scores by one signal (for single-signal baselines)."""
+    """A learned-model stand-in that scores by one signal (single-signal baselines; never low_confidence)."""
 
     def __init__(self, signal: str):
         self.signal, self.confidence_threshold = signal, 0.0
 
     def logits(self, candidates):
         return candidates.values[self.signal]
+
+    def probabilities(self, candidates):
+        return np.ones(len(candidates.positions))
 
 
 def whole_answer_vectors(index: LoadedIndex, embedder, cache_dir: Path) -> np.ndarray:
@@ -178,7 +181,8 @@ def evaluate(index: LoadedIndex, embedder, settings: Settings, dev: Path | None,
 
 def answer_only(model: LearnedModel) -> LearnedModel:
     """`model` with every question signal held at its mean (so it reads the answers alone)."""
-    coef = np.array([0.0 if f.startswith(("q_", "bm25_q", "subject")) else w for f, w in zip(model.features, model.coef)])
+    names = (*model.features, "answers")
+    coef = np.array([0.0 if f.startswith(("q_", "bm25_q", "subject")) else w for f, w in zip(names, model.coef)])
     return replace(model, coef=coef)
 
 

@@ -8,8 +8,11 @@ Data: data/ranking/qrels.tsv (every pooled judgement, relevant and not) and data
 Each worry's candidates and named signals come from the ranker's own code (retriever/signals.py), and
 a candidate answer is labelled relevant when its question was judged relevant.
 
-Model: logistic regression over the standardised signals (its output is a calibrated probability,
-which the service also uses as `confidence`). The regularisation and the signal set are chosen by
+Model: logistic regression of "this question was judged relevant" over each candidate question's
+standardised signals (the highest over its candidate answers; retriever/fusion.py LearnedModel): its
+output is a calibrated probability, which the service also uses as `confidence`. Questions, not
+answers, are the rows: relevance was judged per question, and answer-level rows would reward
+questions for having many answers. The regularisation and the signal set are chosen by
 cross-validation over folds 1-4 only (train on three, score the fourth: answer nDCG@10 + question
 nDCG@5); the `low_confidence` threshold too, from the same out-of-fold predictions (flag as many
 worries without a relevant question as possible while flagging at most 8% of those with one). The
@@ -27,7 +30,7 @@ import numpy as np
 
 from index.loader import load_index
 from retriever.evaluation import JudgedWorry, read_qrels, score_system
-from retriever.fusion import DEFAULT_MODEL_FILE, LearnedModel, probability
+from retriever.fusion import DEFAULT_MODEL_FILE, LearnedModel
 from retriever.ranking import Ranker, RankingConfig
 from retriever.signals import SIGNALS, Candidates
 
@@ -54,11 +57,21 @@ def prepare(ranker: Ranker, worries: list[JudgedWorry], vectors: np.ndarray) -> 
     return prepared
 
 
+def question_rows(candidates: Candidates, labels: np.ndarray, features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct candidate question: its signals (LearnedModel's view) and its label."""
+    x, rows = candidates.per_question(features)
+    y = np.zeros(len(x), dtype=np.int64)
+    np.maximum.at(y, rows, labels)
+    return x, y
+
+
 def fit(prepared, rows: list[int], features: tuple[str, ...], c: float, threshold: float = 0.0) -> LearnedModel:
+    """Logistic regression of "this question was judged relevant" over its standardised signals."""
     from sklearn.linear_model import LogisticRegression
 
-    X = np.vstack([prepared[i][0].matrix(features) for i in rows])
-    y = np.concatenate([prepared[i][1] for i in rows])
+    pairs = [question_rows(prepared[i][0], prepared[i][1], features) for i in rows]
+    X = np.vstack([x for x, _ in pairs])
+    y = np.concatenate([y for _, y in pairs])
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     model = LogisticRegression(C=c, max_iter=5000).fit((X - mean) / scale, y)
@@ -71,15 +84,14 @@ def system_for(ranker: Ranker, model: LearnedModel, prepared, worries: list[Judg
 
     def run(text: str, vector: np.ndarray):
         candidates = by_text[text]
-        fused = model.logits(candidates)
-        picked = ranker.pick(candidates, fused, 10)
-        best = float(probability(fused[picked]).max()) if picked else 0.0
+        picked = ranker.pick(candidates, model.logits(candidates), 10)
+        best = float(model.probabilities(candidates)[picked].max()) if picked else 0.0
         return [ranker.answers[int(candidates.positions[i])] for i in picked], best < threshold
     return run
 
 
 def top_probability(model: LearnedModel, candidates: Candidates) -> float:
-    return float(probability(model.logits(candidates)).max()) if len(candidates.positions) else 0.0
+    return float(model.probabilities(candidates).max()) if len(candidates.positions) else 0.0
 
 
 def cross_validate(ranker, prepared, worries, vectors, train_rows, say) -> tuple[dict, dict]:
@@ -153,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     LearnedModel.load(args.out)
     print(json.dumps({"chosen": chosen, "threshold": round(threshold, 4), "abstention_cv": abstention,
                       "test_fold": test.to_dict(),
-                      "weights": {f: round(float(w), 3) for f, w in zip(features, model.coef)}}, indent=1))
+                      "weights": {f: round(float(w), 3) for f, w in zip((*features, "answers"), model.coef)}}, indent=1))
     return 0
 
 

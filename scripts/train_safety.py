@@ -6,8 +6,9 @@
 
 Data (all shipped in data/safety/, written and labelled for this project; see GUIDE.md):
 - messages-<writer>.tsv: crisis messages and look-alikes, each file by one writer;
-- counselchat_labels.tsv: the 940 real CounselChat questions (both snapshots) labelled by key; their
-  text is read from the CSVs (COUNSELCHAT_CSV, --counselchat, or ../shared), never stored here.
+- index/data/counselchat_labels.tsv: the 940 real CounselChat questions (both snapshots) labelled by
+  key (also what the builder tags each question's situation with); their text is read from the CSVs
+  (COUNSELCHAT_CSV, --counselchat, or ../shared), never stored in the repository.
 Never trained on: tests/data/safety_holdout.tsv and ../shared/eval/dev_crisis.tsv (scripts/safety_eval.py
 scores those).
 
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.safety_tags import COUNSELCHAT_LABELS
 from retriever.safety.classifier import DEFAULT_MODEL_FILE, HEADS, Head, Neighbours, SafetyClassifier, save
 from retriever.safety.features import BUCKETS, NAMED, read
 from retriever.safety.taxonomy import FAMILIES, HIGH, IMMINENT, KIND_BY_NAME, NONE, family_of
@@ -69,7 +71,7 @@ def read_messages(path: Path) -> list[Example]:
 
 def read_counselchat(csvs: list[Path]) -> list[Example]:
     labels = {}
-    for line in (DATA / "counselchat_labels.tsv").read_text(encoding="utf-8").splitlines():
+    for line in COUNSELCHAT_LABELS.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             key, level, kind, _situation = line.split("\t")
             labels[key] = (level, kind)
@@ -86,9 +88,12 @@ def read_counselchat(csvs: list[Path]) -> list[Example]:
     return [Example(texts[k], level, kind, "self", "en", COUNSELCHAT) for k, (level, kind) in sorted(labels.items())]
 
 
-def load_examples(csvs: list[Path]) -> list[Example]:
-    examples = [e for path in sorted(DATA.glob("messages-*.tsv")) for e in read_messages(path)]
-    return examples + read_counselchat(csvs)
+def load_examples(csvs: list[Path], writers: list[str] | None = None) -> list[Example]:
+    """Every writer's messages (or only `writers`'), then the labelled CounselChat questions."""
+    paths = sorted(DATA.glob("messages-*.tsv"))
+    if writers:
+        paths = [p for p in paths if p.stem.removeprefix("messages-") in writers]
+    return [e for path in paths for e in read_messages(path)] + read_counselchat(csvs)
 
 
 def encode_all(texts: list[str], cache: Path) -> np.ndarray:
@@ -326,11 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_FILE, help="where the model goes")
     parser.add_argument("--report-only", action="store_true", help="cross-validate, write nothing")
     parser.add_argument("--no-cv", action="store_true", help="train the final model only")
+    parser.add_argument("--writers", nargs="+", help="only these writers' files (default: every messages-*.tsv)")
     args = parser.parse_args(argv)
     settings = Settings()
     csvs = args.counselchat or ([settings.counselchat_csv] if settings.counselchat_csv else [])
     csvs = csvs + [p for p in SHARED_CSVS if p.exists() and p not in csvs]
-    examples = load_examples(csvs)
+    examples = load_examples(csvs, args.writers)
     counts = Counter(e.group for e in examples)
     print(f"{len(examples)} texts: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())), file=sys.stderr)
     vectors = encode_all([e.text for e in examples], settings.model_cache_dir / "safety-training-vectors.npz")

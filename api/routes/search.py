@@ -4,14 +4,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from typing import Annotated, Callable, TypeVar
+from typing import Annotated, Callable, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
-from api.models import K_LIMIT, QUERY_DESCRIPTION, QUERY_SCHEMA, TOPIC_KEYS, TOPICS_DESCRIPTION, ErrorResponse, SearchRequest, SearchResponse
+from api.models import MAX_PER_QUESTION, K_LIMIT, QUERY_DESCRIPTION, QUERY_SCHEMA, TOPIC_KEYS, TOPICS_DESCRIPTION, ErrorResponse, SearchRequest, SearchResponse
 from api.state import AppState
 from retriever.service import QueryError, SearchOutcome, SearchService
 
@@ -44,12 +44,15 @@ async def on_search_threads(state: AppState, work: Callable[..., T], *args) -> T
 
 
 async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
-                     topics: list[str] | None) -> SearchResponse:
+                     topics: list[str] | None, *, group_by: str = "answer", per_question: int = 3,
+                     explain: bool = False) -> SearchResponse:
     """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
     note_query(http, query)
-    outcome = await on_search_threads(state, service.search, query, k, topics)
+    grouped = group_by == "question"
+    work = functools.partial(service.search, query, k, topics, per_question=per_question if grouped else None)
+    outcome = await on_search_threads(state, work)
     observe(state, outcome)
-    return search_response(outcome, outcome.index_version)
+    return search_response(outcome, outcome.index_version, index=outcome.index if grouped else None, explain=explain)
 
 
 def observe(state: AppState, outcome: SearchOutcome) -> None:
@@ -63,7 +66,8 @@ def observe(state: AppState, outcome: SearchOutcome) -> None:
 async def search(request: SearchRequest, http: Request, state: AppState = Depends(get_state),
                  service: SearchService = Depends(get_service)) -> SearchResponse:
     """Rank therapist answers for a worry."""
-    return await run_search(http, state, service, request.query, request.k, request.topics)
+    return await run_search(http, state, service, request.query, request.k, request.topics,
+                            group_by=request.group_by, per_question=request.per_question, explain=request.explain)
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
@@ -74,8 +78,12 @@ async def search_get(
                             json_schema_extra=K_LIMIT)] = 10,
     topic: Annotated[list[str] | None, Query(description=TOPICS_DESCRIPTION + " Repeat for several.",
                                              json_schema_extra=TOPIC_KEYS)] = None,
+    group_by: Annotated[Literal["answer", "question"], Query(description="As in POST.")] = "answer",
+    per_question: Annotated[int, Query(ge=1, le=MAX_PER_QUESTION, description="As in POST.")] = 3,
+    explain: Annotated[bool, Query(description="As in POST.")] = False,
     state: AppState = Depends(get_state),
     service: SearchService = Depends(get_service),
 ) -> SearchResponse:
     """The same search as POST, for links and quick tests."""
-    return await run_search(http, state, service, q, k, topic)
+    return await run_search(http, state, service, q, k, topic, group_by=group_by, per_question=per_question,
+                            explain=explain)

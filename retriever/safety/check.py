@@ -77,7 +77,8 @@ def decide(reading: Reading, scores: Scores, thresholds: dict[str, float]) -> De
             level = floor
             sources.append("lexicon")
     if level == NONE:
-        gentle = bool(reading.lexicon.categories) or scores.crisis >= thresholds["crisis"] / 2
+        # crisis words said of the past, at work, in fiction, or as a topic: not an alarm, a gentle line
+        gentle = bool(reading.lexicon.categories or reading.lexicon.topics) or scores.crisis >= thresholds["crisis"] / 2
         return Decision(NONE, [], False, [], gentle)
     families = {f for f, p in scores.families.items() if p >= FAMILY_THRESHOLD} | explicit
     if not families:

@@ -60,7 +60,7 @@ KINDS: tuple[Kind, ...] = (
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 KIND_NAMES = tuple(kind.name for kind in KINDS)
 
-# What a person is going through, as labelled on the corpus's questions (data/safety/counselchat_labels.tsv):
+# What a person is going through, as labelled on the corpus's questions (index/data/counselchat_labels.tsv):
 # crisis-aware retrieval shows answers to questions of the same situation (retriever/crisis_retrieval.py).
 SITUATIONS = ("suicidal", "self_harm", "supporting_at_risk", "suicide_loss", "partner_violence", "sexual_violence",
               "child_at_risk", "eating_disorder", "harm_others", "psychosis")

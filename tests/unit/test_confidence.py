@@ -2,7 +2,6 @@
 from pathlib import Path
 
 from retriever.confidence import ConfidenceModel, evidence_of
-from retriever.ranking import RankingConfig
 
 OFF_TOPIC = Path(__file__).resolve().parent.parent / "data" / "off_topic_worries.txt"
 
@@ -22,13 +21,8 @@ def test_low_confidence_when_the_best_result_is_weak_or_missing():
 
 
 def test_evidence_is_the_best_cosine_to_question_or_passage():
-    assert evidence_of({"question_dense": 0.7, "answer_dense": 0.4, "prior": 1.0}) == 0.7
-    assert evidence_of({"question_dense": 0.0, "answer_dense": 0.4}) == 0.4
-
-
-def test_prior_at_full_weight_is_smaller_than_any_real_relevance_gap():
-    config = RankingConfig()
-    assert config.prior <= 0.01 < config.answer_lexical
+    assert evidence_of({"q_best": 0.7, "a_best": 0.4, "prior": 1.0}) == 0.7
+    assert evidence_of({"q_best": 0.0, "a_best": 0.4}) == 0.4
 
 
 def test_the_off_topic_worries_file_is_there_for_measuring():

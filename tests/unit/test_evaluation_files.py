@@ -1,8 +1,7 @@
-"""Reading labelled worries and the benchmark systems' configurations (no model needed)."""
+"""Reading judged worries and the metrics of the evaluation (no model needed)."""
 import pytest
 
-from retriever.evaluation import (answer_text_only, automatic_systems, labelled_systems, read_labelled_queries)
-from retriever.ranking import RankingConfig
+from retriever.evaluation import first_appearances, ndcg, read_labelled_queries, read_qrels
 
 
 def test_labelled_queries_are_read_with_their_question_keys(tmp_path):
@@ -11,7 +10,7 @@ def test_labelled_queries_are_read_with_their_question_keys(tmp_path):
                     "my dog died\tmy-dog-died\n", encoding="utf-8")
     queries = read_labelled_queries(path)
     assert [q.text for q in queries] == ["can't sleep at night", "my dog died"]
-    assert queries[0].relevant_questions == {"how-do-i-sleep-better", "other-key"}
+    assert queries[0].relevant == {"how-do-i-sleep-better", "other-key"}
 
 
 @pytest.mark.parametrize("line", ["no tab here\n", "\tkey\n", "worry\t\n", "worry\t , \n"])
@@ -22,39 +21,30 @@ def test_a_malformed_line_is_reported_with_its_number(tmp_path, line):
         read_labelled_queries(path)
 
 
-def test_the_automatic_benchmark_switches_every_question_signal_off():
-    config = answer_text_only(RankingConfig())
-    assert config.question_dense == 0 and config.question_lexical == 0 and not config.group_by_question
-    for name, system in automatic_systems(RankingConfig()).items():
-        assert system.question_dense == 0 and system.question_lexical == 0, name
+def test_qrels_keep_negatives_and_folds(tmp_path):
+    qrels, folds = tmp_path / "qrels.tsv", tmp_path / "folds.tsv"
+    qrels.write_text("my dog died\tpet-loss\t1\nmy dog died\tcat-allergy\t0\ncan't sleep\tinsomnia\t0\n")
+    folds.write_text("# header\nmy dog died\t0\ncan't sleep\t3\n")
+    worries = {w.text: w for w in read_qrels(qrels, folds)}
+    assert worries["my dog died"].judged == {"pet-loss": 1, "cat-allergy": 0}
+    assert worries["my dog died"].relevant == {"pet-loss"} and worries["my dog died"].fold == 0
+    assert worries["can't sleep"].relevant == frozenset() and worries["can't sleep"].fold == 3
 
 
-def test_baselines_use_one_signal_each_and_the_ranker_is_listed_first():
-    systems = labelled_systems(RankingConfig())
-    assert list(systems)[0] == "ranker"
-    for name, config in list(systems.items())[1:]:
-        assert sum(1 for w in config.weights() if w) == 1, name
+@pytest.mark.parametrize("line", ["worry\tkey\n", "worry\tkey\t2\n", "\tkey\t1\n"])
+def test_a_malformed_judgement_is_reported_with_its_number(tmp_path, line):
+    path = tmp_path / "qrels.tsv"
+    path.write_text("fine\tkey\t1\n" + line)
+    with pytest.raises(ValueError, match=r"qrels.tsv:2"):
+        read_qrels(path)
 
 
-def test_a_config_without_any_relevance_signal_is_refused():
-    with pytest.raises(ValueError):
-        RankingConfig(question_dense=0, answer_dense=0, question_lexical=0, answer_lexical=0, prior=1)
-    with pytest.raises(ValueError):
-        RankingConfig(fusion="max")
+def test_ndcg_counts_a_repeated_label_once_and_the_ideal_counts_every_relevant_one():
+    assert ndcg(["a", "b"], {"a", "b"}, 10) == pytest.approx(1.0)
+    assert ndcg(["a", "a", "b"], {"a", "b"}, 10) < 1.0
+    assert ndcg(["x", "a"], {"a"}, 10) == pytest.approx(1 / 1.5849625, rel=1e-6)
+    assert ndcg(["x"], set(), 10) == 0.0
 
 
-def test_a_negative_passage_mean_blend_is_refused():
-    with pytest.raises(ValueError):
-        RankingConfig(answer_passage_mean=-0.1)
-
-
-@pytest.mark.parametrize("views", ["", "title,summary", " , "])
-def test_question_views_must_name_known_views(views):
-    with pytest.raises(ValueError, match="question_views"):
-        RankingConfig(question_views=views)
-
-
-def test_question_views_are_read_as_a_list_and_described():
-    config = RankingConfig(question_views=" title , body,title ")
-    assert config.views() == ("title", "body")
-    assert "question_views=title,body" in config.describe()
+def test_question_level_order_is_first_appearance():
+    assert first_appearances(["q1", "q1", "q2", "q1", "q3"]) == ["q1", "q2", "q3"]

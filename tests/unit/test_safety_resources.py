@@ -59,19 +59,52 @@ def test_a_malformed_file_fails_loudly_naming_the_problem(tmp_path, content, pro
         load_resources(path=path)
 
 
-class BrokenMatcher:
-    def categories(self, vector, *, strict=False, lenient=False):
+class BrokenClassifier:
+    """Stands in for the learned classifier and fails, as a damaged one would."""
+
+    model, dimension, thresholds = "all-MiniLM-L6-v2", 384, {"crisis": 0.3, "high": 0.5, "imminent": 0.5}
+
+    def scores(self, reading, vector):
         raise RuntimeError("boom")
+
+    def fits(self, name):
+        return True
 
 
 def test_a_failing_check_still_answers_with_every_resource_and_says_so():
-    check = SafetyCheck(load_resources("us"), BrokenMatcher())
+    check = SafetyCheck(load_resources("us"), BrokenClassifier())
     verdict = check.check("how do I sleep better", np.zeros(384, dtype=np.float32))
-    assert verdict.crisis and verdict.error and "safety check failed" in verdict.error
+    assert verdict.crisis and verdict.level == "high" and verdict.error and "safety check failed" in verdict.error
     assert len(verdict.resources) == len(load_resources("us").all())
 
 
-def test_without_a_vector_the_lexicon_still_decides():
-    check = SafetyCheck(load_resources("us"), BrokenMatcher())
-    verdict = check.check("I want to end my life", None)
-    assert verdict.crisis and verdict.categories == ["suicide"] and verdict.error is None
+def test_imminent_puts_the_emergency_number_then_the_crisis_line_first():
+    resources = load_resources("us")
+    ordered = resources.ordered(["violence"], "imminent")
+    assert ordered[0].emergency and "911" in ordered[0].contact and ordered[1].crisis_line
+    assert ordered[2].name == "National Domestic Violence Hotline"
+    high = resources.ordered(["violence"], "high")
+    assert high[0].name == "National Domestic Violence Hotline"
+
+
+def test_someone_else_at_risk_gets_the_lines_framed_for_helping_them():
+    lifeline = next(r for r in load_resources("us").ordered(["suicide"], "concern", someone_else=True)
+                    if r.name.startswith("988"))
+    assert "worried about someone else" in lifeline.description
+
+
+def test_spanish_resources_travel_with_the_region():
+    resources = load_resources("us")
+    spanish = resources.in_language("es")
+    assert spanish.language == "es" and any("oprime 2" in r.contact for r in spanish.all())
+    assert "inglés" in spanish.notice  # the answers themselves stay in English, and the notice says so
+    assert load_resources("gb").in_language("es").language == "en"  # no translation: the region's own
+
+
+@pytest.mark.parametrize("region", ["us", "gb", "intl"])
+def test_every_region_has_a_message_for_every_level_and_an_instruction_for_chatbots(region):
+    resources = load_resources(region)
+    for key in ("imminent", "high", "concern", "someone_else", "gentle"):
+        assert resources.messages[key].strip()
+    assert resources.reply_instructions["imminent"] and resources.reply_instructions["high"]
+    assert any(r.emergency for r in resources.all()) and any(r.crisis_line for r in resources.all())
