@@ -159,7 +159,7 @@ def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.
     keys = [text_hash(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     started = time.perf_counter()
-    summary = {"name": engine.name}
+    summary = {"name": engine.name, "texts": len(missing)}
     if missing:
         embedded = engine.embed_missing(embedder, MissingTexts([k for k, _ in missing], [t for _, t in missing],
                                                                work_dir, progress=progress))

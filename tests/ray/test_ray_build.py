@@ -32,41 +32,35 @@ QUERIES = ["how do I tell my parents I need therapy", "I feel lonely since I mov
 
 # Written for this test (not CounselChat text): questions in four topics, answers long enough to
 # span several passages of 32 word pieces.
-ROWS = [
-    _row(10, "how-do-i-tell-my-parents-i-want-therapy", "How do I tell my parents I want therapy?",
+QUESTIONS = {  # question number -> slug, title, text, topic
+    10: ("how-do-i-tell-my-parents-i-want-therapy", "How do I tell my parents I want therapy?",
          "I am sixteen and I think I need to talk to someone, but my parents think therapy is for crazy people.",
-         "family-conflict", "Dana Reyes",
-         "Start with what you feel rather than with the word therapy. Tell them you have been sad or worried for "
-         "a while and that you want help. Many parents soften when they hear the worry behind the request. "
-         "A school counselor can also help you talk to them.", 2),
-    _row(10, "how-do-i-tell-my-parents-i-want-therapy", "How do I tell my parents I want therapy?",
-         "I am sixteen and I think I need to talk to someone, but my parents think therapy is for crazy people.",
-         "family-conflict", "Eli Moreau",
-         "Write down a few sentences before the talk. Choose a calm moment, not the middle of an argument. "
-         "If they say no at first, ask whether a doctor visit is acceptable; doctors can refer you.", 1),
-    _row(11, "i-feel-lonely-after-moving", "I feel lonely after moving",
-         "We moved for my job six months ago and I still have no friends here. Evenings are the worst.",
-         "loneliness", "Dana Reyes",
-         "Loneliness after a move is common and it usually fades once routines form. Pick one weekly activity "
-         "with the same people, a class, a club or a volunteer shift, because friendships grow from repetition. "
-         "Keep calling old friends meanwhile; they are still your people.", 4),
-    _row(11, "i-feel-lonely-after-moving", "I feel lonely after moving",
-         "We moved for my job six months ago and I still have no friends here. Evenings are the worst.",
-         "loneliness", "Farah Nouri",
-         "Evenings are hard when the day has no one at its end. Plan them on purpose: a walk, a call, a meal "
-         "cooked for yourself. If the sadness deepens or you stop enjoying things, talk to a counselor.", 0),
-    _row(12, "my-boss-yells-at-me", "My boss yells at me and I freeze",
+         "family-conflict"),
+    11: ("i-feel-lonely-after-moving", "I feel lonely after moving",
+         "We moved for my job six months ago and I still have no friends here. Evenings are the worst.", "loneliness"),
+    12: ("my-boss-yells-at-me", "My boss yells at me and I freeze",
          "Whenever my manager raises his voice I go blank and cannot answer. Afterwards I replay it for hours.",
-         "workplace-relationships", "Eli Moreau",
-         "Freezing is your nervous system protecting you, not a weakness. Practise a short line you can say, "
-         "such as I want to answer this calmly, can we talk in ten minutes. Keep notes of each incident, and "
-         "speak with human resources if the yelling continues.", 3),
-    _row(12, "my-boss-yells-at-me", "My boss yells at me and I freeze",
-         "Whenever my manager raises his voice I go blank and cannot answer. Afterwards I replay it for hours.",
-         "workplace-relationships", "Farah Nouri",
-         "Replaying the scene for hours keeps the stress going. Set a short time to think it through, then "
-         "do something with your body: walk, stretch, breathe slowly. A therapist can help with the freeze.", 1),
+         "workplace-relationships"),
+}
+ANSWERS = [  # question number, therapist, answer, upvotes
+    (10, "Dana Reyes", "Start with what you feel rather than with the word therapy. Tell them you have been sad or "
+     "worried for a while and that you want help. Many parents soften when they hear the worry behind the request. "
+     "A school counselor can also help you talk to them.", 2),
+    (10, "Eli Moreau", "Write down a few sentences before the talk. Choose a calm moment, not the middle of an "
+     "argument. If they say no at first, ask whether a doctor visit is acceptable; doctors can refer you.", 1),
+    (11, "Dana Reyes", "Loneliness after a move is common and it usually fades once routines form. Pick one weekly "
+     "activity with the same people, a class, a club or a volunteer shift, because friendships grow from "
+     "repetition. Keep calling old friends meanwhile; they are still your people.", 4),
+    (11, "Farah Nouri", "Evenings are hard when the day has no one at its end. Plan them on purpose: a walk, a call, "
+     "a meal cooked for yourself. If the sadness deepens or you stop enjoying things, talk to a counselor.", 0),
+    (12, "Eli Moreau", "Freezing is your nervous system protecting you, not a weakness. Practise a short line you can "
+     "say, such as I want to answer this calmly, can we talk in ten minutes. Keep notes of each incident, and speak "
+     "with human resources if the yelling continues.", 3),
+    (12, "Farah Nouri", "Replaying the scene for hours keeps the stress going. Set a short time to think it through, "
+     "then do something with your body: walk, stretch, breathe slowly. A therapist can help with the freeze.", 1),
 ]
+ROWS = [_row(number, *QUESTIONS[number], therapist, answer, upvotes)
+        for number, therapist, answer, upvotes in ANSWERS]
 
 
 def corpus_csv(directory: Path) -> Path:
