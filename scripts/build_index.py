@@ -100,11 +100,8 @@ def _run(args: argparse.Namespace, settings: Settings, report: "Reporter", start
             return report.done({"status": "done", "action": "rollback", "version": now.name,
                                 "from_version": left.name, "seconds": round(time.perf_counter() - started, 3)},
                                f"rolled back {args.index_dir}: {left.name} -> {now.name}")
-        try:
-            engine = embedding_engine(with_model_options(args, settings), args.engine, ray=RayOptions(
-                address=args.ray_address, texts_per_shard=args.texts_per_shard))
-        except EngineSetupError as error:
-            return report.failed(BAD_INPUT, "bad_input", str(error))
+        engine = embedding_engine(with_model_options(args, settings), args.engine,  # checked before anything is read
+                                  ray=RayOptions(address=args.ray_address, texts_per_shard=args.texts_per_shard))
         _fail_fast_if_locked(args.index_dir)
         try:
             data = args.data or fetch_counselchat(settings.data_cache_dir)
@@ -120,7 +117,7 @@ def _run(args: argparse.Namespace, settings: Settings, report: "Reporter", start
         return report.failed(FAILED, "locked", f"{error}; try again when it has finished")
     except (Interrupted, KeyboardInterrupt):
         return report.failed(FAILED, "interrupted", "interrupted; `current` still points at a complete version")
-    except EngineSetupError as error:
+    except EngineSetupError as error:  # an unknown engine, Ray not installed
         return report.failed(BAD_INPUT, "bad_input", str(error))
     except (FetchError, IndexFormatError, EngineError) as error:
         return report.failed(FAILED, "failed", str(error))
