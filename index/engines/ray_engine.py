@@ -34,11 +34,10 @@ ModelOpener = Callable[[], Embedder]  # picklable (a functools.partial of open_e
 
 @dataclass(frozen=True)
 class RayOptions:
-    address: str | None = None  # a cluster ("auto", "ray://head:10001"); None: Ray on this machine
-    local_cpus: int | None = None  # CPUs of a local Ray; None: this machine's
+    address: str | None = None  # a cluster ("auto", "ray://head:10001"); None: Ray on this machine, every core
     actors: int | None = None  # size of the actor pool; None: one per CPU Ray has
     cpus_per_actor: float = 0.5
-    texts_per_shard: int = 1000  # ~25 s of one core per shard: what a worker that dies loses at most
+    texts_per_shard: int = 1000  # ~12 s of one core per shard (CounselChat-like texts): what a dying worker loses
 
     def __post_init__(self) -> None:
         if self.texts_per_shard < 1 or (self.actors is not None and self.actors < 1) or self.cpus_per_actor <= 0:
@@ -135,7 +134,7 @@ def _connect(ray, options: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     connect = (partial(ray.init, address=options.address) if options.address else
-               partial(ray.init, address="local", num_cpus=options.local_cpus or os.cpu_count(), include_dashboard=False))
+               partial(ray.init, address="local", num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False))
     in_main_thread = threading.current_thread() is threading.main_thread()
     handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)} if in_main_thread else {}
     try:
