@@ -25,6 +25,7 @@ failure `status`, `error` and `exit_code`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -108,11 +109,14 @@ def _run(args: argparse.Namespace, settings: Settings, report: "Reporter", start
             corpus = load_corpus(data, skip_bad_rows=args.skip_bad_rows)
         except CorpusError as error:
             return report.failed(BAD_INPUT, "bad_input", str(error))
-        embedder = open_model(args, settings)  # threads 0 = every core: a build has the machine
-        built = build_index(corpus, embedder, args.index_dir, model_name=args.model,
-                            passage_tokens=args.passage_tokens, keep_versions=args.keep_versions,
-                            incremental=args.incremental, vector_backend=vector_backend(settings), engine=engine,
-                            progress=sys.stderr.isatty() and not args.json)
+        # stdout carries the outcome alone (the sentence, or the one JSON object): whatever the model or an
+        # engine prints meanwhile goes to stderr (Ray prints its workers' errors to stdout).
+        with contextlib.redirect_stdout(sys.stderr):
+            embedder = open_model(args, settings)  # threads 0 = every core: a build has the machine
+            built = build_index(corpus, embedder, args.index_dir, model_name=args.model,
+                                passage_tokens=args.passage_tokens, keep_versions=args.keep_versions,
+                                incremental=args.incremental, vector_backend=vector_backend(settings), engine=engine,
+                                progress=sys.stderr.isatty() and not args.json)
     except BuildLockedError as error:
         return report.failed(FAILED, "locked", f"{error}; try again when it has finished")
     except (Interrupted, KeyboardInterrupt):

@@ -9,8 +9,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
-    pytest.importorskip("pyarrow", reason="the ray extra is not installed: pip install -e '.[ray]'")
+    import ray
+
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
     yield ray
     ray.shutdown()

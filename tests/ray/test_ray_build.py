@@ -23,6 +23,9 @@ from index.loader import load_index
 from retriever.service import SearchService
 from tests.conftest import SMALL_ROWS, _row, write_csv
 
+pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
+pytest.importorskip("pyarrow", reason="the ray extra is not installed: pip install -e '.[ray]'")
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "all-MiniLM-L6-v2"
 TOKENS = 32
@@ -65,6 +68,13 @@ ROWS = [_row(number, *QUESTIONS[number], therapist, answer, upvotes)
 
 def corpus_csv(directory: Path) -> Path:
     return write_csv(directory / "ray-corpus.csv", [dict(r) for r in SMALL_ROWS + ROWS])
+
+
+def faulty_build(fault: str, tmp_path: Path, index_dir: Path) -> list[str]:
+    """The command line of a Ray build of the test corpus whose workers have `fault` (faulty_build.py)."""
+    return [sys.executable, "-m", "tests.ray.faulty_build", fault, "--data", str(corpus_csv(tmp_path)),
+            "--index-dir", str(index_dir), "--model", MODEL, "--passage-tokens", str(TOKENS), "--engine", "ray",
+            "--texts-per-shard", str(SHARD), "--json"]
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +126,8 @@ def test_a_stopped_ray_build_resumes_from_its_shards_while_the_old_version_serve
     markers = tmp_path / "markers"
     markers.mkdir()
     build = subprocess.Popen(
-        [sys.executable, "-m", "tests.ray.stalled_build", str(markers), "--data", str(corpus_csv(tmp_path)),
-         "--index-dir", str(index_dir), "--model", MODEL, "--passage-tokens", str(TOKENS), "--engine", "ray",
-         "--texts-per-shard", str(SHARD), "--json"],
-        cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        faulty_build(f"stall:{markers}", tmp_path, index_dir), cwd=ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 180
         while len(list(markers.iterdir())) < 2 and build.poll() is None and time.monotonic() < deadline:
@@ -148,18 +156,15 @@ def test_a_stopped_ray_build_resumes_from_its_shards_while_the_old_version_serve
     assert not shards_dir(index_dir).exists()
 
 
-def test_a_worker_that_cannot_open_the_model_fails_the_build_with_a_sentence(tmp_path, local_ray, embedder):
-    from functools import partial
-
-    from index.embedding import open_embedder
-    from index.engines import EngineError
-
-    engine = RayEngine(partial(open_embedder, MODEL, "onnx", onnx_file=str(tmp_path / "absent.onnx")),
-                       RayOptions(texts_per_shard=SHARD))
-    with pytest.raises(EngineError) as error:
-        build_index(load_corpus(corpus_csv(tmp_path)), embedder, tmp_path / "index", model_name=MODEL,
-                    passage_tokens=TOKENS, engine=engine)
-    message = str(error.value)
-    assert message.startswith("the Ray build stopped after 0 of ") and "run the same build again to resume" in message
-    assert "absent.onnx does not exist" in message and "Traceback" not in message
+def test_a_worker_that_cannot_open_the_model_fails_the_build_with_a_sentence(tmp_path):
+    """The command line as cron runs it: exit 1, stdout the JSON object alone (Ray prints its
+    workers' errors to stdout: the command sends them to stderr), one sentence, `current` untouched."""
+    done = subprocess.run(faulty_build("broken", tmp_path, tmp_path / "index"), cwd=ROOT, capture_output=True,
+                          text=True, timeout=180)
+    summary = json.loads(done.stdout)
+    assert done.returncode == 1 and summary["status"] == "failed" and summary["exit_code"] == 1
+    assert summary["error"].startswith("the Ray build stopped after 0 of ")
+    assert "run the same build again to resume" in summary["error"]
+    assert summary["error"].endswith("ModelError: this worker has no model (a fault the test injected))")
+    assert "error: the Ray build stopped" in done.stderr
     assert not (tmp_path / "index" / "current").exists()
