@@ -15,7 +15,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -62,6 +64,8 @@ class RayEngine:
         require_ray()
         self.open_model = open_model
         self.options = options or RayOptions()
+        if self.options.address:  # before the build reads anything: ray.init would retry for minutes
+            refuse_unreachable(self.options.address)
 
     def embed_missing(self, embedder: Embedder, missing: MissingTexts) -> Embedded:
         directory = missing.work_dir / work_key(embedder.name, embedder.document_backend, embedder.dimension)
@@ -147,6 +151,18 @@ def _connect(ray, options: RayOptions) -> bool:
             if handler is not None:
                 signal.signal(number, handler)
     return True
+
+
+def refuse_unreachable(address: str, *, timeout: float = 10.0) -> None:
+    """Fail at once on a `host:port` (or `ray://host:port`) nothing answers at: `ray.init` would
+    retry for minutes. Other forms (`auto`, a bare host) are left to Ray."""
+    match = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d+)", address)
+    if not match:
+        return
+    try:
+        socket.create_connection((match[1], int(match[2])), timeout=timeout).close()
+    except OSError as error:
+        raise EngineError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from error
 
 
 def _reason(error: BaseException) -> str:

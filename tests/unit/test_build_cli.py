@@ -101,3 +101,16 @@ def test_without_an_engine_option_ray_is_never_imported():
             "from index.engines import open_engine; open_engine('local', open_model=None); "
             "sys.exit(1 if 'ray' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+
+
+def test_a_ray_cluster_nothing_answers_at_fails_before_anything_is_read(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
+    with socket.socket() as unused:  # a loopback port that was free a moment ago
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+    code, out, err = run(capsys, "--data", str(tmp_path / "not-read.csv"), "--index-dir", str(tmp_path / "index"),
+                         "--engine", "ray", "--ray-address", address, "--json")
+    assert code == 1 and json.loads(out)["status"] == "failed"
+    assert f"cannot reach the Ray cluster at {address}" in err and not (tmp_path / "index").exists()

@@ -165,3 +165,24 @@ def test_ray_options_are_checked():
         RayOptions(texts_per_shard=0)
     with pytest.raises(EngineSetupError, match="above 0"):
         RayOptions(cpus_per_actor=0)
+
+
+def test_a_cluster_address_nothing_answers_at_fails_at_once():
+    import socket
+    import time
+
+    from index.engines.ray_engine import refuse_unreachable
+
+    with socket.socket() as unused:  # a loopback port that was free a moment ago: nothing listens there
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    started = time.monotonic()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(EngineError, match=f"cannot reach the Ray cluster at {address}: .*refused"):
+            refuse_unreachable(address)
+    assert time.monotonic() - started < 5
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        refuse_unreachable(f"127.0.0.1:{listening.getsockname()[1]}")
+    refuse_unreachable("auto")  # left to Ray: it reads the address of the cluster started on this node
