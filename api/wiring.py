@@ -7,9 +7,11 @@ the HTTP app, the command line (scripts/) and the MCP server build the same serv
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from index.backends import VectorBackend
 from index.embedding import Embedder, open_embedder
+from index.engines import EmbeddingEngine, ModelOpener, RayOptions, open_engine
 from retriever.ranking import RankingConfig
 from retriever.safety import load_resources
 from retriever.service import QueryLimits, SearchService
@@ -38,6 +40,17 @@ def open_model(settings: Settings, *, threads: int | None = None) -> Embedder:
     return open_embedder(settings.embedding_model, settings.embedding_backend, onnx_file=settings.onnx_file,
                          threads=settings.embedding_threads if threads is None else threads,
                          cache_dir=settings.model_cache_dir)
+
+
+def worker_model(settings: Settings) -> ModelOpener:
+    """How a worker of a distributed build opens the model: as configured, on one core (one worker a core)."""
+    return partial(open_embedder, settings.embedding_model, settings.embedding_backend, onnx_file=settings.onnx_file,
+                   threads=1, cache_dir=settings.model_cache_dir)
+
+
+def embedding_engine(settings: Settings, name: str, *, ray: RayOptions | None = None) -> EmbeddingEngine:
+    """The engine that embeds what a build lacks (`local`, or `ray` with its options); Ray is not imported here."""
+    return open_engine(name, open_model=worker_model(settings), ray=ray)
 
 
 def serving_processes(settings: Settings) -> int:

@@ -1,11 +1,16 @@
-"""Building an index version from a corpus: split, embed, store, then switch `current` atomically."""
+"""Building an index version from a corpus: split, embed, store, then switch `current` atomically.
+
+Only one step can run elsewhere: embedding the texts the current version lacks, done by an
+`EmbeddingEngine` (index/engines/: in this process by default, Ray Data when asked); everything
+else (hashing, reuse, stores, manifest, switch, pruning, lock) is this module's, for every engine.
+"""
 from __future__ import annotations
 
 import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +18,9 @@ import numpy as np
 from index.backends import VectorBackend, prune_versions_and_collections, write_stores
 from index.corpus import Answer, Corpus
 from index.embedding import Embedder
-from index.layout import (Manifest, build_lock, list_versions, new_version_name, sha256_of, switch_current,
-                          versions_dir, IndexFormatError)
+from index.engines import EmbeddingEngine, InProcessEngine, MissingTexts
+from index.layout import (Manifest, build_lock, discard_shards, list_versions, new_version_name, sha256_of, shards_dir,
+                          switch_current, versions_dir, IndexFormatError)
 from index.loader import (ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS, QUESTION_VIEWS_FILE, LoadedIndex, load_index,
                           questions_of, text_hash, vectors_by_text)
 from index.passages import split_answer
@@ -36,6 +42,7 @@ class BuildReport:
     seconds: float
     full_rebuild_reason: str | None = None
     embedded_questions: int = 0  # question texts (title + body) embedded: new or edited questions
+    engine: dict = field(default_factory=dict)  # which engine embedded, its seconds and what it reports
 
     @property
     def answers_per_second(self) -> float:
@@ -48,15 +55,17 @@ class BuildReport:
 def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, model_name: str,
                 passage_tokens: int = 128, keep_versions: int = 3, incremental: bool = False,
                 taggers: tuple[AnswerTagger, ...] = DEFAULT_TAGGERS, progress: bool = False,
-                vector_backend: VectorBackend | None = None) -> BuildReport:
+                vector_backend: VectorBackend | None = None, engine: EmbeddingEngine | None = None) -> BuildReport:
     """Write a new version of the index for `corpus` and make it current.
 
     With `incremental`, vectors of texts the current version already embedded with the same model
     and settings are reused, so only new or changed passages are embedded; on Milvus the current
     collections are then updated in place (index/backends.py). `vector_backend` says where vectors go
     (default: FAISS files in the version directory); the entry points pass the deployment's.
+    `engine` embeds the texts the current version lacks (default: this process; index/engines/).
     """
     vector_backend = vector_backend or VectorBackend()
+    engine = engine or InProcessEngine()
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with build_lock(index_dir):
@@ -75,7 +84,8 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
 
         view_texts = [q.view_texts()[view] for view in range(len(QUESTION_VIEWS)) for q in questions]
         texts = [p.text for p in passages] + [q.embedding_text for q in questions] + view_texts
-        vectors, fresh_keys, reused = _embed_with_cache(embedder, texts, cache, progress)
+        vectors, fresh_keys, reused, engine_summary = _embed_with_cache(
+            embedder, texts, cache, engine=engine, work_dir=shards_dir(index_dir), progress=progress)
         embedded = len(fresh_keys & {text_hash(p.text) for p in passages})
         embedded_questions = len(fresh_keys & {text_hash(q.embedding_text) for q in questions})
         question_end = len(passages) + len(questions)
@@ -113,12 +123,13 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
             shutil.rmtree(staging, ignore_errors=True)
             raise
         switch_current(index_dir, final)
+        discard_shards(index_dir)  # the new version holds every vector: the engine's kept work is spent
         prune_versions_and_collections(index_dir, keep_versions, vector_backend)
 
     added, updated, removed, unchanged = _diff(previous, answers)
     return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
                        unchanged, embedded, reused, round(time.perf_counter() - started, 3),
-                       reason if incremental else None, embedded_questions=embedded_questions)
+                       reason if incremental else None, embedded_questions=embedded_questions, engine=engine_summary)
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
@@ -141,19 +152,25 @@ def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, d
     return previous, None
 
 
-def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray],
-                      progress: bool) -> tuple[np.ndarray, set[str], int]:
-    """Vectors for `texts`, embedding only those not in `cache` (the previous version's), each distinct
-    text once; also the keys that were embedded and how many vectors were taken from `cache` (a text
-    repeated within this build is embedded once but is not "reused": a fresh build reuses nothing)."""
+def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], *, engine: EmbeddingEngine,
+                      work_dir: Path, progress: bool) -> tuple[np.ndarray, set[str], int, dict]:
+    """Vectors for `texts`, `engine` embedding only those not in `cache` (the previous version's), each
+    distinct text once; also the keys that were embedded, how many vectors were taken from `cache` (a
+    text repeated within this build is embedded once but is not "reused": a fresh build reuses nothing)
+    and the engine's summary (with the seconds the step took)."""
     keys = [text_hash(t) for t in texts]
     reused = sum(1 for k in keys if k in cache)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    started = time.perf_counter()
+    summary = {"name": engine.name, "texts": len(missing)}
     if missing:
-        fresh = embedder.encode_documents([t for _, t in missing], progress=progress)
-        cache = dict(cache) | {k: v for (k, _), v in zip(missing, fresh)}
+        embedded = engine.embed_missing(embedder, MissingTexts([k for k, _ in missing], [t for _, t in missing],
+                                                               work_dir, progress=progress))
+        cache = dict(cache) | {k: v for (k, _), v in zip(missing, embedded.vectors)}
+        summary |= embedded.summary
     vectors = np.vstack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-    return vectors.astype(np.float32), {k for k, _ in missing}, reused
+    return (vectors.astype(np.float32), {k for k, _ in missing}, reused,
+            summary | {"seconds": round(time.perf_counter() - started, 3)})
 
 
 def _write_array(path: Path, array: np.ndarray) -> None:

@@ -5,6 +5,8 @@
         versions/<version>/manifest.json   model, dimension, checksums, counts, format version
         versions/<version>/...             stores and metadata named in the manifest
         .build.lock                        held by the one build that may run
+        .shards/<model key>/*.parquet      vectors a distributed build embedded so far (index/engines/);
+                                           a rerun after a crash reuses them, a successful build removes them
 
 A build writes a new version in a temporary folder, renames it into place and only then points
 `current` at it, so a crash at any moment leaves the previous version whole and serving.
@@ -110,6 +112,16 @@ def new_version_name() -> str:
 
 def versions_dir(index_dir: Path) -> Path:
     return Path(index_dir) / "versions"
+
+
+def shards_dir(index_dir: Path) -> Path:
+    """Where a build's embedding engine may keep work that outlives a crash (index/engines/shards.py)."""
+    return Path(index_dir) / ".shards"
+
+
+def discard_shards(index_dir: Path) -> None:
+    """Remove the engines' kept work: called once a build is current, when none of it is needed any more."""
+    shutil.rmtree(shards_dir(index_dir), ignore_errors=True)
 
 
 def current_version_dir(index_dir: Path) -> Path:

@@ -25,7 +25,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 MILVUS_MAX_TOPK = 16384
-WRITE_BATCH = 1000
+# Milvus refuses a request over 64 MB; writes go in batches of at most this many (estimated) bytes, so a
+# build of millions of rows makes a few hundred requests, each well under the limit whatever the encoding.
+WRITE_BATCH_BYTES = 32 * 2**20
+DELETE_BATCH = 1000  # ids per delete expression
 READ_BATCH = 1000
 TOPICS_CAPACITY = 64
 TEXT_FIELD_LENGTH = 1024
@@ -94,6 +97,13 @@ class StoreRows:
     answer_ids: list[str]
     question_ids: list[str]
     upvotes: list[int]
+
+    def row_bytes(self, i: int) -> int:
+        """What row `i` costs in a write request, rounded up: 4 bytes a float, the strings, and
+        a little framing per field (protobuf length prefixes, the array's element headers)."""
+        strings = [self.answer_ids[i], self.question_ids[i], *self.topics[i]]
+        vector = 4 * (self.vectors.shape[1] if self.vectors is not None else 0)
+        return vector + 16 + sum(len(text.encode("utf-8")) + 8 for text in strings) + 64
 
     def records(self, positions: Iterable[int]) -> list[dict]:
         return [{"id": int(self.ids[i]), "vector": self.vectors[i].tolist(), "topics": list(self.topics[i]),
@@ -194,15 +204,15 @@ class MilvusStore:
                 raise ValueError(f"vector {int(rows.ids[i])} has {len(rows.topics[i])} topics; "
                                  f"the collection holds at most {TOPICS_CAPACITY}")
         method = self.client.upsert if replace else self.client.insert
-        for start in range(0, len(positions), WRITE_BATCH):
-            method(self.collection, rows.records(positions[start:start + WRITE_BATCH]))
+        for start, end in byte_batches([rows.row_bytes(i) for i in positions], WRITE_BATCH_BYTES):
+            method(self.collection, rows.records(positions[start:end]))
         return len(positions)
 
     def remove(self, ids: Iterable[int]) -> int:
         ids = sorted({int(i) for i in ids})
         present = 0
-        for start in range(0, len(ids), WRITE_BATCH):
-            batch = ids[start:start + WRITE_BATCH]
+        for start in range(0, len(ids), DELETE_BATCH):
+            batch = ids[start:start + DELETE_BATCH]
             present += self._count(id_filter(batch), strong=True)
             self.client.delete(self.collection, ids=batch)  # deleting an absent id is a no-op
         return present
@@ -289,6 +299,20 @@ class MilvusStore:
         finally:
             iterator.close()
         return ids
+
+
+def byte_batches(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive (start, end) spans of `sizes` whose sum stays within `limit`; a single item
+    larger than the limit goes alone (Milvus then says why it refuses it)."""
+    spans, start, used = [], 0, 0
+    for position, size in enumerate(sizes):
+        if position > start and used + size > limit:
+            spans.append((start, position))
+            start, used = position, 0
+        used += size
+    if start < len(sizes):
+        spans.append((start, len(sizes)))
+    return spans
 
 
 def id_filter(ids: Sequence[int]) -> str:

@@ -2,6 +2,7 @@
 
 - tests/unit: no model, no data; seconds.            pytest tests/unit
 - tests/model: the real embedding model on a small corpus written here; tens of seconds.
+- tests/ray: distributed builds with Ray in local mode (skipped without the ray extra); a minute.
 - tests/corpus: the real CounselChat CSV from ../shared (skipped where absent); builds the full
   index once per session (a couple of minutes), or reuses COUNSEL_TEST_INDEX if set.
 Further folders (browser, server) add their own markers.
@@ -25,7 +26,8 @@ DEV_CRISIS = SHARED / "eval" / "dev_crisis.tsv"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server", "milvus": "milvus"}
+FOLDER_MARKERS = {"model": "model", "corpus": "corpus", "browser": "browser", "server": "server", "milvus": "milvus",
+                  "ray": "ray"}
 
 
 def pytest_collection_modifyitems(config, items):

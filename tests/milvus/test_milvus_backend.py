@@ -135,6 +135,34 @@ def test_a_store_upserts_removes_and_pads_like_faiss(milvus_backend):
         milvus_store.drop()
 
 
+def test_writes_go_in_requests_sized_by_bytes_and_every_row_arrives(milvus_backend, monkeypatch):
+    import index.milvus_store as milvus_store
+    from index.backends import milvus_client
+    from index.milvus_store import StoreRows
+
+    count, dimension = 3000, 384
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(count, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = StoreRows(np.arange(count, dtype=np.int64) + 1, vectors, [["a"]] * count, ["x"] * count, ["q"] * count,
+                     [0] * count)
+    monkeypatch.setattr(milvus_store, "WRITE_BATCH_BYTES", 1_000_000)  # ~600 rows a request instead of ~20,000
+    store = MilvusStore.create(milvus_client(milvus_backend), f"{milvus_backend.collection_prefix}_bytes", dimension,
+                               milvus_backend.index_spec, consistency=milvus_backend.consistency)
+    requests = []
+    real_insert = store.client.insert
+    monkeypatch.setattr(store.client, "insert", lambda collection, data: requests.append(len(data)) or
+                        real_insert(collection, data))
+    try:
+        assert store.write(rows, replace=False) == count
+        assert sum(requests) == count and len(requests) == 5
+        assert max(rows.row_bytes(0) * size for size in requests) <= 1_000_000
+        assert strong_view(store).entity_count(strong=True) == count
+        np.testing.assert_allclose(store.get_vectors([1, count]), vectors[[0, count - 1]], atol=1e-6)
+    finally:
+        store.drop()
+
+
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

@@ -72,3 +72,45 @@ def test_keep_versions_must_be_positive(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.parse_args(cli.Settings(), ["--keep-versions", "0"])
     assert exit_.value.code == 2
+
+
+def test_an_unknown_engine_is_bad_input_before_anything_is_read(tmp_path, capsys):
+    code, out, err = run(capsys, "--data", str(tmp_path / "not-read.csv"), "--index-dir", str(tmp_path / "index"),
+                         "--engine", "spark", "--json")
+    assert code == 2
+    assert json.loads(out) == {"status": "bad_input", "exit_code": 2,
+                               "error": "unknown embedding engine 'spark'; choose one of local, ray"}
+    assert "Traceback" not in err and not (tmp_path / "index").exists()
+
+
+def test_the_ray_engine_without_ray_is_bad_input_naming_the_extra(tmp_path, capsys, small_csv, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a))
+    code, out, err = run(capsys, "--data", str(small_csv), "--index-dir", str(tmp_path / "index"), "--engine", "ray",
+                         "--json")
+    assert code == 2 and json.loads(out)["status"] == "bad_input"
+    assert "pip install 'counsel-search[ray]'" in err and "Traceback" not in err
+
+
+def test_without_an_engine_option_ray_is_never_imported():
+    import subprocess
+
+    code = ("import sys; import scripts.build_index, scripts.cli, index.builder, api.wiring; "
+            "from index.engines import open_engine; open_engine('local', open_model=None); "
+            "sys.exit(1 if 'ray' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+
+
+def test_a_ray_cluster_nothing_answers_at_fails_before_anything_is_read(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
+    with socket.socket() as unused:  # a loopback port that was free a moment ago
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+    code, out, err = run(capsys, "--data", str(tmp_path / "not-read.csv"), "--index-dir", str(tmp_path / "index"),
+                         "--engine", "ray", "--ray-address", address, "--json")
+    assert code == 1 and json.loads(out)["status"] == "failed"
+    assert f"cannot reach the Ray cluster at {address}" in err and not (tmp_path / "index").exists()
