@@ -95,9 +95,9 @@ def missing_taggers(index: LoadedIndex) -> list[str]:
 def warn_about_missing_taggers(index: LoadedIndex) -> None:
     missing = missing_taggers(index)
     if missing:
-        log.warning("index %s was built without the %s tagger(s): crisis queries cannot move answers that describe "
-                    "methods down; rebuild it (every build runs them by default)", index.manifest.version,
-                    ", ".join(missing))
+        log.warning("index %s was built without the %s tagger(s): crisis queries lose the protection they give "
+                    "(answers that describe methods left out, answers to the same situation first); rebuild it "
+                    "(every build runs them by default)", index.manifest.version, ", ".join(missing))
 
 
 def one_blas_thread() -> None:
@@ -172,7 +172,7 @@ class SearchService:
         missing = missing_taggers(self.index)
         if missing:
             warnings.append(f"index {self.index.manifest.version} was built without the {', '.join(missing)} tagger(s): "
-                            "crisis queries cannot move answers that describe methods down; rebuild the index")
+                            "crisis queries lose the protection they give; rebuild the index")
         if not self.safety.classifier.fits(self.embedder.name):
             warnings.append(f"the crisis classifier was trained on {self.safety.classifier.model} vectors, not "
                             f"{self.embedder.name}: it reads the words only")

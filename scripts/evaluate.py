@@ -75,8 +75,12 @@ def cross_validated_learned(index: LoadedIndex, worries: list[JudgedWorry], vect
     ranker = Ranker(index, RankingConfig(fusion="weighted"))
     prepared = train_ranker.prepare(ranker, worries, vectors)
     c = shipped.info.get("cross_validation", {}).get("c", 0.1)
+    folds = sorted({w.fold for w in worries})
+    if len(folds) < 2:  # nothing to hold out: the shipped model, as it is
+        return score_system("learned fusion (shipped)", ranker_system(Ranker(index, RankingConfig(), shipped)), index,
+                            worries, vectors)
     per_fold = []
-    for fold in sorted({w.fold for w in worries}):
+    for fold in folds:
         fit_rows = [i for i, w in enumerate(worries) if w.fold != fold]
         held = [i for i, w in enumerate(worries) if w.fold == fold]
         model = train_ranker.fit(prepared, fit_rows, shipped.features, c)
@@ -102,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="corpus to build an index of when --index-dir is not given (env COUNSELCHAT_CSV)")
     parser.add_argument("--dev", type=Path, default=SHARED_DEV if SHARED_DEV.exists() else None,
                         help="dev worries, worry<TAB>keys (default ../shared/eval/dev_queries.tsv when present)")
+    parser.add_argument("--qrels", type=Path, default=DATA / "qrels.tsv", help="the judged set (worry, key, 0/1)")
+    parser.add_argument("--folds", type=Path, default=DATA / "folds.tsv", help="its folds (worry, fold; 0 = test)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     say = lambda line: print(line, file=sys.stderr)
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = open_model(settings)
         with tempfile.TemporaryDirectory(prefix="counsel-eval-") as scratch:
             index = open_index(args, settings, embedder, Path(scratch), say)
-            tables = evaluate(index, embedder, settings, args.dev, say)
+            tables = evaluate(index, embedder, settings, read_qrels(args.qrels, args.folds), args.dev, say)
     except (OSError, ValueError, IndexFormatError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -136,8 +142,8 @@ def open_index(args, settings: Settings, embedder, scratch: Path, say) -> Loaded
     return load_index(scratch / "index")
 
 
-def evaluate(index: LoadedIndex, embedder, settings: Settings, dev: Path | None, say) -> dict[str, list[Scores]]:
-    worries = read_qrels(DATA / "qrels.tsv", DATA / "folds.tsv")
+def evaluate(index: LoadedIndex, embedder, settings: Settings, worries: list[JudgedWorry], dev: Path | None,
+             say) -> dict[str, list[Scores]]:
     test = [w for w in worries if w.fold == train_ranker.TEST_FOLD]
     train = [w for w in worries if w.fold != train_ranker.TEST_FOLD]
     config = ranking_config(settings)
@@ -153,7 +159,8 @@ def evaluate(index: LoadedIndex, embedder, settings: Settings, dev: Path | None,
         "BM25 questions": ranker_system(Ranker(index, replace(config, fusion="weighted"), weights_only("bm25_q"))),
     }
     tables: dict[str, list[Scores]] = {}
-    sets = [("judged set, test fold 0 (held out)", test), ("judged set, folds 1-4", train)]
+    sets = [(title, rows) for title, rows in (("judged set, test fold 0 (held out)", test),
+                                              ("judged set, folds 1-4", train)) if rows]
     if dev is not None:
         sets.append((f"dev worries ({dev.name})", read_labelled_queries(dev)))
     for title, rows in sets:

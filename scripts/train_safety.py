@@ -308,6 +308,21 @@ def train_final(examples, vectors, dense_full, dense_text, hashed, readings
     return heads, thresholds, neighbours
 
 
+def prepared_data(settings, csvs: list[Path] | None = None, writers: list[str] | None = None):
+    """(examples, vectors, dense full, dense text-only, hashed, readings) of every training text."""
+    csvs = csvs or ([settings.counselchat_csv] if settings.counselchat_csv else [])
+    csvs = csvs + [p for p in SHARED_CSVS if p.exists() and p not in csvs]
+    examples = load_examples(csvs, writers)
+    vectors = encode_all([e.text for e in examples], settings.model_cache_dir / "safety-training-vectors.npz")
+    return (examples, vectors, *design(examples, vectors))
+
+
+def cross_validation_figures(settings, say=lambda line: None) -> dict:
+    """The leave-one-writer-out figures (scripts/safety_eval.py --cross-validate)."""
+    examples, vectors, dense_full, dense_text, hashed, readings = prepared_data(settings)
+    return cross_validate(examples, vectors, dense_full, dense_text, hashed, readings, say)
+
+
 def format_figures(name: str, f: dict) -> str:
     lines = [f"{name}: recall (imminent + high) {f['recall_imminent_and_high']}, at their level "
              f"{f['recall_at_level_imminent_and_high']}; false alarms on written look-alikes {f['false_alarms_lookalikes']}"
@@ -334,13 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", nargs="+", help="only these writers' files (default: every messages-*.tsv)")
     args = parser.parse_args(argv)
     settings = Settings()
-    csvs = args.counselchat or ([settings.counselchat_csv] if settings.counselchat_csv else [])
-    csvs = csvs + [p for p in SHARED_CSVS if p.exists() and p not in csvs]
-    examples = load_examples(csvs, args.writers)
+    examples, vectors, dense_full, dense_text, hashed, readings = prepared_data(settings, args.counselchat, args.writers)
     counts = Counter(e.group for e in examples)
     print(f"{len(examples)} texts: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())), file=sys.stderr)
-    vectors = encode_all([e.text for e in examples], settings.model_cache_dir / "safety-training-vectors.npz")
-    dense_full, dense_text, hashed, readings = design(examples, vectors)
     report = {"texts": len(examples), "writers": dict(counts), "c": C, "vector_scale": VECTOR_SCALE,
               "neighbours": NEIGHBOURS, "recall_targets": RECALL_TARGETS}
     if not args.no_cv:

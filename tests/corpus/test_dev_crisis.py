@@ -12,7 +12,7 @@ def dev_cases(dev_crisis_tsv):
 
 @pytest.fixture(scope="module")
 def flagged(dev_cases, embedder):
-    check = SafetyCheck.build(embedder.encode)
+    check = SafetyCheck.build()
     vectors = embedder.encode([text for text, _ in dev_cases])
     return [(is_crisis, check.check(text, v).crisis) for (text, is_crisis), v in zip(dev_cases, vectors)]
 

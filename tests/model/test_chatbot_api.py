@@ -124,4 +124,4 @@ def test_context_and_batch_carry_the_same_safety_block_as_search(client):
     assert context["safety"]["crisis"] is False
     flagged = client.post("/v1/context", json={"query": "i want to end my life tonight"}).json()
     assert flagged["safety"]["crisis"] is True and flagged["safety"]["resources"]
-    assert list(flagged)[:2] == ["query", "safety"]  # the crisis signal comes first
+    assert list(flagged)[:3] == ["reply_instruction", "query", "safety"]  # how to reply, then the crisis signal, first
