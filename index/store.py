@@ -96,6 +96,7 @@ class FaissStore:
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self.topics: dict[int, list[str]] = topics or {}
         self.flat_max = flat_max
+        self._flat_view = None  # (sorted ids, their rows, the vectors) of a flat index; reset by add/remove
 
     @property
     def kind(self) -> str:
@@ -113,6 +114,7 @@ class FaissStore:
             self.index = new_ivf_index(vectors)
         self.remove(ids.tolist())
         self.index.add_with_ids(vectors, ids)
+        self._flat_view = None
         for vid, vtopics in zip(ids.tolist(), topics):
             self.topics[vid] = list(vtopics)
 
@@ -126,6 +128,7 @@ class FaissStore:
             removed = int(self.index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids))))
         for vid in ids.tolist():
             self.topics.pop(vid, None)
+        self._flat_view = None
         return removed
 
     def search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None = None
@@ -145,8 +148,32 @@ class FaissStore:
         return scores, ids
 
     def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else \
-            np.zeros((0, self.dimension), dtype=np.float32)
+        """The vectors of `ids`: rows of the flat index's own memory (no copy of the index, one gather),
+        or reconstructed by FAISS in one call for IVF (approximate: SQ8)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        view = self._vectors_in_memory()
+        if view is None:
+            return self.index.reconstruct_batch(ids)
+        sorted_ids, rows, vectors = view
+        if not len(sorted_ids):
+            raise KeyError(f"ids not in the store: {ids[:5].tolist()}")
+        where = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        if not np.array_equal(sorted_ids[where], ids):
+            raise KeyError(f"ids not in the store: {ids[sorted_ids[where] != ids][:5].tolist()}")
+        return vectors[rows[where]]
+
+    def _vectors_in_memory(self):
+        """(sorted ids, their rows, the (n, d) vectors) as a view of a flat index's memory; None otherwise."""
+        if self._flat_view is None and self.kind == "flat" and isinstance(self.index, faiss.IndexIDMap2):
+            flat = faiss.downcast_index(self.index.index)
+            count = int(self.index.ntotal)
+            vectors = faiss.rev_swig_ptr(flat.get_xb(), count * self.dimension).reshape(count, self.dimension)
+            ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            order = np.argsort(ids)
+            self._flat_view = (ids[order], order, vectors)
+        return self._flat_view
 
     def save(self, directory: Path, name: str) -> list[str]:
         faiss.write_index(self.index, str(directory / f"{name}.faiss"))

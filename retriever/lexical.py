@@ -65,10 +65,12 @@ class LexicalIndex:
         unique, first = np.unique(docs, return_index=True)
         return unique, np.add.reduceat(weights, first) if len(first) else weights
 
-    def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` best documents for `query` (positions, scores; best first), among `allowed` positions
-        (sorted) when given."""
-        docs, scores = self.sparse_scores(query)
+    @staticmethod
+    def top(sparse: tuple[np.ndarray, np.ndarray], k: int, allowed: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best documents of `sparse_scores`' result (positions, scores; best first), among
+        `allowed` positions (sorted) when given."""
+        docs, scores = sparse
         if allowed is not None:
             keep = np.isin(docs, allowed, assume_unique=True)
             docs, scores = docs[keep], scores[keep]
@@ -78,9 +80,10 @@ class LexicalIndex:
         order = np.lexsort((docs, -scores))
         return docs[order], scores[order]
 
-    def scores_of(self, query: str, positions: np.ndarray) -> np.ndarray:
-        """BM25 of `query` against the documents at `positions` only (0 where no word matches)."""
-        docs, scores = self.sparse_scores(query)
+    @staticmethod
+    def scores_of(sparse: tuple[np.ndarray, np.ndarray], positions: np.ndarray) -> np.ndarray:
+        """The BM25 of `sparse_scores`' result at `positions` (0 where no query word is in the document)."""
+        docs, scores = sparse
         out = np.zeros(len(positions), dtype=np.float32)
         if len(docs):
             where = np.searchsorted(docs, positions)

@@ -128,9 +128,10 @@ class Ranker:
             result = RankedAnswer(self.answers[position], float(fused[i]),
                                   {name: float(candidates.values[name][i]) for name in SIGNALS},
                                   confidence=float(confidences[i]))
-            hit = candidates.best_passage.get(position)
-            if hit is not None:
-                result.highlight, result.highlight_score = self.index.passage_by_vector[hit[0]], hit[1]
+            passage = int(candidates.best_passages[i])
+            if passage >= 0:
+                result.highlight = self.index.passage_by_vector[passage]
+                result.highlight_score = float(candidates.values["a_best"][i])
             results.append(result)
         best = max((r.confidence for r in results), default=None)
         return Ranking(results, len(candidates.positions),

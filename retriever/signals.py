@@ -54,7 +54,7 @@ class Candidates:
 
     positions: np.ndarray
     values: dict[str, np.ndarray]
-    best_passage: dict[int, tuple[int, float]] = field(default_factory=dict)  # answer position -> (passage id, cosine)
+    best_passages: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each one's closest passage id (-1: none)
     questions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each candidate's question position
 
     def matrix(self, names: Sequence[str] = SIGNALS) -> np.ndarray:
@@ -66,9 +66,11 @@ class Candidates:
         highest value of each signal over its candidate answers, then log(1 + its candidate answers).
         Relevance was judged per question: a model scores questions, not answer counts."""
         unique, inverse = np.unique(self.questions, return_inverse=True)
-        values = self.matrix(names)
-        table = np.full((len(unique), len(names)), -np.inf)
-        np.maximum.at(table, inverse, values)
+        if not len(unique):
+            return np.zeros((0, len(names) + 1)), inverse
+        order = np.argsort(inverse, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+        table = np.maximum.reduceat(self.matrix(names)[order], starts, axis=0)
         counts = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
         return np.column_stack([table, np.log1p(counts)]), inverse
 
@@ -91,6 +93,10 @@ class SignalExtractor:
         self.question_subject = np.array([subject_of(f"{q.title} {q.text}") for q in questions])
         self.passages_of = [np.array([p.passage_id for p in index.passages_by_answer.get(a.answer_id, [])], dtype=np.int64)
                             for a in answers]
+        # the same as one flat array: answer i's passages are flat_passages[first_passage[i]:][:passage_count[i]]
+        self.passage_count = np.array([len(ids) for ids in self.passages_of], dtype=np.int64)
+        self.first_passage = np.concatenate([[0], np.cumsum(self.passage_count)[:-1]]).astype(np.int64)
+        self.flat_passages = (np.concatenate(self.passages_of) if self.passages_of else np.zeros(0)).astype(np.int64)
         self.passage_owner = IdLookup(np.concatenate(self.passages_of) if self.passages_of else [],
                                       np.repeat(np.arange(len(answers)), [len(ids) for ids in self.passages_of]))
         # question vectors per view, (views, questions, dimension): combined from its store, then title, body
@@ -129,17 +135,17 @@ class SignalExtractor:
         view_scores = self.question_vectors @ vector  # (views, questions): a few thousand products per view
         chosen_questions = [self._top(view_scores[v], self.counts.questions, allowed_questions)
                             for v in range(len(view_scores))]
-        lexical_questions, _ = self.question_lexical.top(query, self.counts.lexical, allowed_questions)
-        lexical_answers, _ = self.answer_lexical.top(query, self.counts.lexical, allowed_answers)
-        best_passage = self._passage_hits(vector, topics, allowed_answers)
+        lexical = (self.question_lexical.sparse_scores(query), self.answer_lexical.sparse_scores(query))  # once each
+        lexical_questions, _ = LexicalIndex.top(lexical[0], self.counts.lexical, allowed_questions)
+        lexical_answers, _ = LexicalIndex.top(lexical[1], self.counts.lexical, allowed_answers)
+        passage_hits = self._passage_hits(vector, topics)
         questions = np.unique(np.concatenate([*chosen_questions, lexical_questions]))
         from_questions = np.flatnonzero(np.isin(self.answer_question, questions))
-        positions = np.unique(np.concatenate([from_questions, lexical_answers,
-                                              np.fromiter(best_passage, dtype=np.int64, count=len(best_passage))]))
+        positions = np.unique(np.concatenate([from_questions, lexical_answers, passage_hits]))
         if allowed_answers is not None:
             positions = np.intersect1d(positions, allowed_answers)
-        return Candidates(positions, self._signals(query, vector, positions, view_scores, best_passage), best_passage,
-                          self.answer_question[positions])
+        values, best_passages = self._signals(query, vector, positions, view_scores, lexical)
+        return Candidates(positions, values, best_passages, self.answer_question[positions])
 
     def _top(self, scores: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
         if allowed is not None:
@@ -150,26 +156,19 @@ class SignalExtractor:
         part = np.argpartition(-scores, k - 1)[:k]
         return part if allowed is None else allowed[part]
 
-    def _passage_hits(self, vector: np.ndarray, topics, allowed_answers) -> dict[int, tuple[int, float]]:
-        """{answer position: (its best retrieved passage id, cosine)} from the passage store's top hits."""
-        scores, ids = self.index.passage_store.search(vector, self.counts.passages, topics or None)
-        owners = self.passage_owner.positions(ids[0])
-        hits: dict[int, tuple[int, float]] = {}
-        for owner, pid, score in zip(owners.tolist(), ids[0].tolist(), scores[0].tolist()):
-            if owner >= 0 and owner not in hits:  # best first: the first hit of an answer is its best
-                hits[owner] = (pid, float(score))
-        if allowed_answers is not None:
-            keep = set(allowed_answers.tolist())
-            hits = {a: hit for a, hit in hits.items() if a in keep}
-        return hits
+    def _passage_hits(self, vector: np.ndarray, topics) -> np.ndarray:
+        """Positions of the answers owning the passage store's top hits (an id this version does not know: skipped)."""
+        _, ids = self.index.passage_store.search(vector, self.counts.passages, topics or None)
+        owners = self.passage_owner.positions(ids[0][ids[0] >= 0])
+        return np.unique(owners[owners >= 0])
 
     def _signals(self, query: str, vector: np.ndarray, positions: np.ndarray, view_scores: np.ndarray,
-                 best_passage: dict[int, tuple[int, float]]) -> dict[str, np.ndarray]:
+                 lexical) -> tuple[dict[str, np.ndarray], np.ndarray]:
         questions = self.answer_question[positions]
         q_views = view_scores[:, questions].astype(np.float64)
-        a_best, a_mean = self._passage_cosines(vector, positions, best_passage)
-        bm25_q = self.question_lexical.scores_of(query, questions).astype(np.float64)
-        bm25_a = self.answer_lexical.scores_of(query, positions).astype(np.float64)
+        a_best, a_mean, best_passages = self._passage_cosines(vector, positions)
+        bm25_q = LexicalIndex.scores_of(lexical[0], questions).astype(np.float64)
+        bm25_a = LexicalIndex.scores_of(lexical[1], positions).astype(np.float64)
         worry_subject = subject_of(query)
         q_best = q_views.max(axis=0) if len(positions) else np.zeros(0)
         values = {
@@ -184,28 +183,29 @@ class SignalExtractor:
             "q_best_gap": q_best - q_best.max(initial=0.0), "a_best_gap": a_best - a_best.max(initial=0.0),
             "query_words": np.full(len(positions), math.log1p(len(query.split()))),
         }
-        return {name: values[name] for name in SIGNALS}
+        return {name: values[name] for name in SIGNALS}, best_passages
 
-    def _passage_cosines(self, vector: np.ndarray, positions: np.ndarray,
-                         best_passage: dict[int, tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """Best and mean cosine of the worry to each candidate's passages (their vectors fetched by id)."""
-        counts = np.array([len(self.passages_of[p]) for p in positions], dtype=np.int64)
-        ids = np.concatenate([self.passages_of[p] for p in positions]) if len(positions) else np.zeros(0, np.int64)
-        if not len(ids):
-            return np.zeros(len(positions)), np.zeros(len(positions))
+    def _passage_cosines(self, vector: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best and mean cosine of the worry to each candidate's passages (their vectors fetched by id, in
+        one gather), and the id of the closest passage (the highlight), -1 for an answer without passages."""
+        counts = self.passage_count[positions]
+        total = int(counts.sum())
+        best, mean, closest = np.zeros(len(positions)), np.zeros(len(positions)), np.full(len(positions), -1, np.int64)
+        if not total:
+            return best, mean, closest
+        # flat positions of every candidate's passages, in candidate order, without a Python loop
+        offsets = np.repeat(self.first_passage[positions] - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        ids = self.flat_passages[offsets]
         cosines = np.asarray(self.index.passage_store.get_vectors(ids), dtype=np.float32) @ vector
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        safe = np.maximum(counts, 1)
-        best = np.maximum.reduceat(cosines, np.minimum(starts, len(cosines) - 1)).astype(np.float64)
-        mean = np.add.reduceat(cosines, np.minimum(starts, len(cosines) - 1)).astype(np.float64) / safe
-        best[counts == 0], mean[counts == 0] = 0.0, 0.0
-        for j, position in enumerate(positions.tolist()):  # an answer's best passage is also its highlight
-            if position not in best_passage and counts[j]:
-                segment = cosines[starts[j]:starts[j] + counts[j]]
-                best_passage[position] = (int(self.passages_of[position][int(np.argmax(segment))]), float(segment.max()))
-        return best, mean
-
-
+        has = counts > 0
+        starts = (np.cumsum(counts) - counts)[has]
+        best[has] = np.maximum.reduceat(cosines, starts)
+        mean[has] = np.add.reduceat(cosines, starts) / counts[has]
+        segment = np.repeat(np.arange(len(positions)), counts)
+        at_best = np.flatnonzero(cosines == best[segment])
+        owners, first = np.unique(segment[at_best], return_index=True)
+        closest[owners] = ids[at_best[first]]
+        return best, mean, closest
 
 
 class IdLookup:

@@ -13,3 +13,11 @@ def test_the_ranking_defaults_of_the_settings_are_the_rankers_own():
 def test_every_ranking_option_is_a_setting():
     names = {f.name for f in fields(RankingConfig)}
     assert names <= {n.removeprefix("ranking_") for n in Settings.model_fields}
+
+
+def test_the_configuration_page_lists_every_setting():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in page]
+    assert not missing, f"docs/configuration.md does not list {missing}"
