@@ -76,7 +76,8 @@ def cross_validated_learned(index: LoadedIndex, worries: list[JudgedWorry], vect
     prepared = train_ranker.prepare(ranker, worries, vectors)
     c = shipped.info.get("cross_validation", {}).get("c", 0.1)
     folds = sorted({w.fold for w in worries})
-    if len(folds) < 2:  # nothing to hold out: the shipped model, as it is
+    answerable = {a.question_id for a in index.answers}
+    if len(folds) < 2 or not any(w.relevant & answerable for w in worries):  # nothing to learn from: as shipped
         return score_system("learned fusion (shipped)", ranker_system(Ranker(index, RankingConfig(), shipped)), index,
                             worries, vectors)
     per_fold = []
