@@ -371,7 +371,11 @@
     const crisis = renderSafety(body && body.safety);
     lowConfidence.hidden = !(body && body.low_confidence === true && results.length > 0);
     list.replaceChildren(...results.map(renderResult));
-    if (results.length === 0) {
+    if (results.length === 0 && crisis) {
+      // under the help lines nothing fitted: the help stands alone, no "try other words"
+      noResults.textContent = "The people listed above are the best help for this right now.";
+      noResults.hidden = false;
+    } else if (results.length === 0) {
       const where = state.topic ? ` in the topic “${topicLabel(state.topic)}”` : "";
       noResults.textContent = `No answers found for this search${where}. ` +
         (state.topic ? "Try “All topics”, or describe it in other words." : "Try describing it in other words.");
