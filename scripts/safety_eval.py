@@ -22,7 +22,6 @@ import json
 import statistics
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,6 @@ from api.wiring import open_model, open_service
 from retriever.safe_passages import is_unsafe
 from retriever.safety import SafetyCheck, load_resources
 from retriever.safety.classifier import DEFAULT_MODEL_FILE
-from retriever.safety.taxonomy import LEVEL_RANK, SUICIDE, SELF_HARM, OVERDOSE
 from scripts.stats import nearest_rank
 from settings import Settings
 
@@ -39,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT = ROOT / "tests" / "data" / "safety_holdout.tsv"
 DEV_CRISIS = ROOT.parent / "shared" / "eval" / "dev_crisis.tsv"
 REPORT = DEFAULT_MODEL_FILE.with_name("classifier_report.json")
-SELF_DIRECTED = {SUICIDE, SELF_HARM, OVERDOSE}
 AT_RISK_SITUATIONS = {"situation:suicidal", "situation:self_harm"}
 
 
@@ -53,29 +50,14 @@ def read_holdout(path: Path) -> list[dict]:
 
 
 def held_out_figures(rows: list[dict], verdicts) -> dict:
-    per_level, per_kind, per_lookalike, per_language = (defaultdict(list) for _ in range(4))
-    for row, verdict in zip(rows, verdicts):
-        if row["level"] == "none":
-            per_lookalike[row["kind"]].append(verdict.crisis)
-            per_language[f"{row['language']} look-alikes flagged"].append(verdict.crisis)
-            continue
-        at_level = LEVEL_RANK[verdict.level] >= LEVEL_RANK[row["level"]]
-        per_level[row["level"]].append((verdict.crisis, at_level))
-        per_kind[row["kind"]].append((verdict.crisis, at_level))
-        per_language[f"{row['language']} crisis flagged"].append(verdict.crisis)
-    rate = lambda v: round(float(np.mean(v)), 4) if v else None
-    serious = per_level["imminent"] + per_level["high"]
-    return {
-        "recall_imminent_and_high": rate([f for f, _ in serious]),
-        "recall_at_level_imminent_and_high": rate([a for _, a in serious]),
-        "false_alarms_lookalikes": rate([f for v in per_lookalike.values() for f in v]),
-        "levels": {k: {"n": len(v), "flagged": rate([f for f, _ in v]), "at_level": rate([a for _, a in v])}
-                   for k, v in sorted(per_level.items())},
-        "kinds": {k: {"n": len(v), "flagged": rate([f for f, _ in v]), "at_level": rate([a for _, a in v])}
-                  for k, v in sorted(per_kind.items())},
-        "lookalikes": {k: {"n": len(v), "flagged": rate(v)} for k, v in sorted(per_lookalike.items())},
-        "languages": {k: {"n": len(v), "rate": rate(v)} for k, v in sorted(per_language.items())},
-    }
+    """The training run's figures (scripts/train_safety.py `figures`), for the held-out messages and
+    the service's own verdicts."""
+    from retriever.safety.check import Decision
+    from scripts.train_safety import Example, figures
+
+    examples = [Example(r["text"], r["level"], r["kind"], r["subject"], r["language"], "holdout") for r in rows]
+    decisions = [Decision(v.level, v.categories, v.subject == "someone_else", v.sources, False) for v in verdicts]
+    return figures(examples, decisions)
 
 
 def retrieval_figures(service, rows: list[dict]) -> dict:
@@ -153,20 +135,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def format_figures(figures: dict) -> str:
     out = []
-    cv = figures.get("cross_validation") or {}
-    for variant, f in cv.items():
-        out.append(f"cross-validated ({variant}): recall imminent+high {f['recall_imminent_and_high']}, at level "
-                   f"{f['recall_at_level_imminent_and_high']}; false alarms on look-alikes {f['false_alarms_lookalikes']}")
-    h = figures["held_out"]
-    out.append(f"held out ({HOLDOUT.name}): recall imminent+high {h['recall_imminent_and_high']}, at level "
-               f"{h['recall_at_level_imminent_and_high']}; false alarms on look-alikes {h['false_alarms_lookalikes']}")
-    out += ["", "| held out: level or kind | n | flagged | at its level or above |", "| --- | ---: | ---: | ---: |"]
-    out += [f"| level {k} | {v['n']} | {v['flagged']} | {v['at_level']} |" for k, v in h["levels"].items()]
-    out += [f"| {k} | {v['n']} | {v['flagged']} | {v['at_level']} |" for k, v in h["kinds"].items()]
-    out += ["", "| held out: look-alike kind | n | flagged |", "| --- | ---: | ---: |"]
-    out += [f"| {k} | {v['n']} | {v['flagged']} |" for k, v in h["lookalikes"].items()]
-    out += ["", "| held out: language | n | rate |", "| --- | ---: | ---: |"]
-    out += [f"| {k} | {v['n']} | {v['rate']} |" for k, v in h["languages"].items()]
+    from scripts.train_safety import format_figures as table
+
+    for variant, f in (figures.get("cross_validation") or {}).items():
+        out.append(table(f"cross-validated, leave one writer out ({variant} variant)", f) + "\n")
+    out.append(table(f"held out ({HOLDOUT.name}, never trained on)", figures["held_out"]))
     lat = figures["latency_ms"]
     out.append(f"\nlatency: check median {lat['check_median']} ms (p95 {lat['check_p95']}), query encoding median "
                f"{lat['encode_median']} ms: the check is {lat['check_share_of_encode']:.1%} of the encoding")

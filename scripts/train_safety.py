@@ -327,7 +327,7 @@ def format_figures(name: str, f: dict) -> str:
     lines = [f"{name}: recall (imminent + high) {f['recall_imminent_and_high']}, at their level "
              f"{f['recall_at_level_imminent_and_high']}; false alarms on written look-alikes {f['false_alarms_lookalikes']}"
              f" (on every non-crisis text, CounselChat questions included: {f['false_alarms_all_none']}); family right "
-             f"{f['family_right']}, someone-else right {f['subject_right']}",
+             f"{f['family_right']}, someone-else right {f['subject_right']}", "",
              "| level or kind | n | flagged (crisis) | at its level or above |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| level {k} | {v['n']} | {v['flagged']} | {v['at_level']} |" for k, v in f["levels"].items()]
     lines += [f"| {k} | {v['n']} | {v['flagged']} | {v['at_level']} |" for k, v in f["kinds"].items()]

@@ -21,3 +21,15 @@ CASES = load_cases()
 CRISIS = [text for crisis, _, text in CASES if crisis]
 LEXICON_CRISIS = [text for crisis, needs, text in CASES if crisis and needs == "L"]
 NOT_CRISIS = [text for crisis, _, text in CASES if not crisis]
+
+
+class BrokenClassifier:
+    """Stands in for the learned crisis classifier and fails, as a damaged one would."""
+
+    model, dimension, thresholds = "all-MiniLM-L6-v2", 384, {"crisis": 0.3, "high": 0.5, "imminent": 0.5}
+
+    def scores(self, reading, vector):
+        raise RuntimeError("classifier weights unavailable")
+
+    def fits(self, name):
+        return True

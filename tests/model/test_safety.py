@@ -22,6 +22,7 @@ from index.safety_tags import LETHAL_MEANS, SITUATION, tag_lethal_means
 from retriever.safety import SafetyCheck, load_resources
 from retriever.safety.taxonomy import KIND_NAMES, LEVEL_RANK
 from retriever.service import SearchService
+from safety_cases import BrokenClassifier
 from settings import Settings
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "safety_holdout.tsv"
@@ -168,14 +169,6 @@ def test_the_region_setting_changes_the_resources(small_index_dir, embedder):
     assert "999" in body["notice"]
 
 
-class BrokenClassifier:
-    model, dimension, thresholds = "all-MiniLM-L6-v2", 384, {"crisis": 0.3, "high": 0.5, "imminent": 0.5}
-
-    def scores(self, reading, vector):
-        raise RuntimeError("classifier weights unavailable")
-
-    def fits(self, name):
-        return True
 
 
 def test_a_failing_check_never_fails_the_search(small_index_dir, embedder):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from retriever.safety import SafetyCheck, SafetyConfigError, load_resources
+from safety_cases import BrokenClassifier
 from retriever.safety.resources import available_regions
 
 
@@ -59,16 +60,6 @@ def test_a_malformed_file_fails_loudly_naming_the_problem(tmp_path, content, pro
         load_resources(path=path)
 
 
-class BrokenClassifier:
-    """Stands in for the learned classifier and fails, as a damaged one would."""
-
-    model, dimension, thresholds = "all-MiniLM-L6-v2", 384, {"crisis": 0.3, "high": 0.5, "imminent": 0.5}
-
-    def scores(self, reading, vector):
-        raise RuntimeError("boom")
-
-    def fits(self, name):
-        return True
 
 
 def test_a_failing_check_still_answers_with_every_resource_and_says_so():
