@@ -47,6 +47,7 @@ VECTOR_SCALE = 10.0  # the query vector's components are ~0.05: scaled so the pe
 NEIGHBOURS = {"k": 15, "temperature": 20.0, "weight": 6.0}  # leave-one-writer-out: k 5-50, weight 1-15 tried
 RECALL_TARGETS = {"crisis": 0.99, "high": 0.95, "imminent": 0.90}
 COUNSELCHAT = "counselchat"  # the group of the real CounselChat questions
+ORDINARY_TITLE, ORDINARY_WORRY = "counselchat_title", "ordinary_worry"  # look-alike kinds of the added negatives
 
 
 @dataclass(frozen=True)
@@ -75,25 +76,42 @@ def read_counselchat(csvs: list[Path]) -> list[Example]:
         if line.strip() and not line.startswith("#"):
             key, level, kind, _situation = line.split("\t")
             labels[key] = (level, kind)
-    texts = {}
+    texts, titles = {}, {}
     csv.field_size_limit(1 << 30)
     for path in csvs:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             for row in csv.DictReader(handle):
                 key = row["questionLink"].rstrip("/").rsplit("/", 1)[-1]
                 texts.setdefault(key, " ".join(f"{row['questionTitle']} {row['questionText'] or ''}".split()))
+                titles.setdefault(key, " ".join(row["questionTitle"].split()))
     missing = sorted(set(labels) - set(texts))
     if missing:
         raise SystemExit(f"{len(missing)} labelled questions are in none of {', '.join(map(str, csvs))}")
-    return [Example(texts[k], level, kind, "self", "en", COUNSELCHAT) for k, (level, kind) in sorted(labels.items())]
+    questions = [Example(texts[k], level, kind, "self", "en", COUNSELCHAT) for k, (level, kind) in sorted(labels.items())]
+    # the titles of questions that are no crisis: short ordinary worries, the way people type into a search box
+    ordinary = [Example(titles[k], NONE, ORDINARY_TITLE, "self", "en", COUNSELCHAT)
+                for k, (level, _) in sorted(labels.items()) if level == NONE and titles[k].lower() != texts[k].lower()]
+    return questions + ordinary
+
+
+def read_worries() -> list[Example]:
+    """The judged ranking set's worries (data/ranking/): ordinary worries, written with no crisis in them."""
+    rows = []
+    for path in sorted((ROOT / "data" / "ranking").glob("worries-*.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                rows.append(Example(line.split("\t")[0], NONE, ORDINARY_WORRY, "self", "en",
+                                    "worries-" + path.stem.removeprefix("worries-")))
+    return rows
 
 
 def load_examples(csvs: list[Path], writers: list[str] | None = None) -> list[Example]:
-    """Every writer's messages (or only `writers`'), then the labelled CounselChat questions."""
+    """Every writer's messages (or only `writers`'), the labelled CounselChat questions and their titles,
+    and the judged set's ordinary worries (without them, ordinary worries near a crisis topic were flagged)."""
     paths = sorted(DATA.glob("messages-*.tsv"))
     if writers:
         paths = [p for p in paths if p.stem.removeprefix("messages-") in writers]
-    return [e for path in paths for e in read_messages(path)] + read_counselchat(csvs)
+    return [e for path in paths for e in read_messages(path)] + read_counselchat(csvs) + read_worries()
 
 
 def encode_all(texts: list[str], cache: Path) -> np.ndarray:
@@ -256,7 +274,8 @@ def figures(examples: list[Example], decisions) -> dict:
     for e, d in zip(examples, decisions):
         flagged = d.level != NONE
         if e.level == NONE:
-            per_lookalike[e.kind if e.group != COUNSELCHAT else "counselchat_question"].append(flagged)
+            kind = "counselchat_question" if e.group == COUNSELCHAT and e.kind != ORDINARY_TITLE else e.kind
+            per_lookalike[kind].append(flagged)
             per_language[f"{e.language} look-alikes flagged"].append(flagged)
             continue
         at_level = LEVEL_RANK[d.level] >= LEVEL_RANK[e.level]
@@ -269,12 +288,15 @@ def figures(examples: list[Example], decisions) -> dict:
     rate = lambda values: round(float(np.mean(values)), 4) if values else None
     serious = per_level[HIGH] + per_level[IMMINENT]
     lookalikes = [v for values in per_lookalike.values() for v in values]
-    written_lookalikes = [v for k, values in per_lookalike.items() if k != "counselchat_question" for v in values]
+    added = {"counselchat_question", ORDINARY_TITLE, ORDINARY_WORRY}
+    written_lookalikes = [v for k, values in per_lookalike.items() if k not in added for v in values]
+    ordinary = per_lookalike.get(ORDINARY_TITLE, []) + per_lookalike.get(ORDINARY_WORRY, [])
     return {
         "recall_imminent_and_high": rate([f for f, _ in serious]),
         "recall_at_level_imminent_and_high": rate([a for _, a in serious]),
         "false_alarms_lookalikes": rate(written_lookalikes),
         "false_alarms_all_none": rate(lookalikes),
+        "false_alarms_ordinary_worries": rate(ordinary),
         "levels": {lv: {"n": len(v), "flagged": rate([f for f, _ in v]), "at_level": rate([a for _, a in v])}
                    for lv, v in sorted(per_level.items())},
         "kinds": {k: {"n": len(v), "flagged": rate([f for f, _ in v]), "at_level": rate([a for _, a in v])}
@@ -326,7 +348,8 @@ def cross_validation_figures(settings, say=lambda line: None) -> dict:
 def format_figures(name: str, f: dict) -> str:
     lines = [f"{name}: recall (imminent + high) {f['recall_imminent_and_high']}, at their level "
              f"{f['recall_at_level_imminent_and_high']}; false alarms on written look-alikes {f['false_alarms_lookalikes']}"
-             f" (on every non-crisis text, CounselChat questions included: {f['false_alarms_all_none']}); family right "
+             f" (on ordinary worries and CounselChat titles: {f.get('false_alarms_ordinary_worries')}; on every non-crisis "
+             f"text, CounselChat questions included: {f['false_alarms_all_none']}); family right "
              f"{f['family_right']}, someone-else right {f['subject_right']}", "",
              "| level or kind | n | flagged (crisis) | at its level or above |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| level {k} | {v['n']} | {v['flagged']} | {v['at_level']} |" for k, v in f["levels"].items()]
