@@ -312,17 +312,6 @@ class SearchService:
         if LEVEL_RANK[outcome.safety.level] > LEVEL_RANK[other.safety.level]:
             other.safety = outcome.safety
         return other
-        outcome.spelling = Spelling(corrected, False, outcome.query)
-        found = outcome.ranking
-        if found.results and not found.low_confidence:
-            return outcome
-        other = self.search(corrected, k, topics, per_question=per_question, facets=facets)
-        better = other.ranking.results and (not found.results or not other.ranking.low_confidence)
-        if better or other.safety.crisis:
-            other.spelling = Spelling(corrected, True, outcome.query)
-            other.took_ms += outcome.took_ms
-            return other
-        return outcome
 
     def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
         """Search several queries, encoded in ONE model call; each gets its outcome or its own error.

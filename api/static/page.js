@@ -664,11 +664,37 @@
     }
   }
 
-  async function search(state, previousCount, attempt = 0) {
+  /* GET `url` as JSON for the view on screen: {status (0 when unreachable), body, mine}, or null when a
+     later request has replaced this one (only the latest request may change the page). */
+  async function fetchView(url) {
     if (pending) pending.abort();
     const controller = new AbortController();
     pending = controller;
     const mine = ++requestNumber;
+    let status = 0, body = null;
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, signal: controller.signal });
+      status = response.status;
+      try { body = await response.json(); } catch (_) { body = null; }
+    } catch (error) {
+      if (error && error.name === "AbortError") return null;
+    }
+    if (mine !== requestNumber) return null;
+    pending = null;
+    return { status, body, mine };
+  }
+
+  /* The API answers 503 while it loads the index: say so, and `again` in a moment, unless another view was
+     asked for meanwhile. True when a retry is planned. */
+  function retryWhileStarting(status, attempt, mine, again) {
+    if (status !== 503 || attempt >= STARTUP_RETRIES) return false;
+    statusLine.textContent = "The search is starting up; trying again in a moment…";
+    reveal();
+    window.setTimeout(() => { if (mine === requestNumber) again(); }, RETRY_MS);
+    return true;
+  }
+
+  async function search(state, previousCount, attempt = 0) {
     clearMessages();
     statusLine.textContent = "Searching…";
     section.setAttribute("aria-busy", "true");
@@ -678,30 +704,16 @@
     if (state.topic) params.set("topic", state.topic);
     if (!state.exact) params.set("spellcheck", "true");
     if (!(facetMemo && facetMemo.q === state.q && facetMemo.exact === state.exact)) params.set("facets", "true");
-    let status = 0, body = null;
-    try {
-      const response = await fetch(`/v1/search?${params}`, {
-        headers: { Accept: "application/json" }, signal: controller.signal,
-      });
-      status = response.status;
-      try { body = await response.json(); } catch (_) { body = null; }
-    } catch (error) {
-      if (error && error.name === "AbortError") return;
-    }
-    if (mine !== requestNumber) return;
-    pending = null;
+    const answer = await fetchView(`/v1/search?${params}`);
+    if (answer === null) return;
+    const { status, body, mine } = answer;
     section.removeAttribute("aria-busy");
 
     if (status === 200 && body) {
       render(body, state, previousCount);
       return;
     }
-    if (status === 503 && attempt < STARTUP_RETRIES) {
-      statusLine.textContent = "The search is starting up; trying again in a moment…";
-      reveal();
-      window.setTimeout(() => { if (mine === requestNumber) search(state, previousCount, attempt + 1); }, RETRY_MS);
-      return;
-    }
+    if (retryWhileStarting(status, attempt, mine, () => search(state, previousCount, attempt + 1))) return;
     if (previousCount === undefined) hideResults();  // a failed "More results" keeps what is shown
     const detail = body && typeof body.detail === "string" ? body.detail : "";
     showError(errorText(status === 200 ? 500 : status, detail, state), status === 422 || status === 400);
@@ -759,28 +771,15 @@
   }
 
   async function showQuestion(id, moveFocus, attempt = 0) {
-    if (pending) pending.abort();
-    const controller = new AbortController();
-    pending = controller;
-    const mine = ++requestNumber;
     showStateInForm({ q: "", topic: "" });
     clearMessages();
     hideResults();
     imminentBox.hidden = true;
     questionView.hidden = true;
     statusLine.textContent = "Loading the question…";
-    let status = 0, body = null;
-    try {
-      const response = await fetch(`/v1/questions/${encodeURIComponent(id)}`, {
-        headers: { Accept: "application/json" }, signal: controller.signal,
-      });
-      status = response.status;
-      try { body = await response.json(); } catch (_) { body = null; }
-    } catch (error) {
-      if (error && error.name === "AbortError") return;
-    }
-    if (mine !== requestNumber) return;
-    pending = null;
+    const answer = await fetchView(`/v1/questions/${encodeURIComponent(id)}`);
+    if (answer === null) return;
+    const { status, body, mine } = answer;
     if (status === 200 && body && typeof body === "object") {
       renderQuestionPage(body);
       questionView.hidden = false;
@@ -789,12 +788,7 @@
       if (moveFocus) $("question-title").focus();
       return;
     }
-    if (status === 503 && attempt < STARTUP_RETRIES) {
-      statusLine.textContent = "The search is starting up; trying again in a moment…";
-      reveal();
-      window.setTimeout(() => { if (mine === requestNumber) showQuestion(id, moveFocus, attempt + 1); }, RETRY_MS);
-      return;
-    }
+    if (retryWhileStarting(status, attempt, mine, () => showQuestion(id, moveFocus, attempt + 1))) return;
     document.title = "Question not found: counsel-search";
     showError(status === 404
       ? "We could not find this question: the link may be out of date. You can search for it in your own words above."

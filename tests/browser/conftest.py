@@ -66,19 +66,19 @@ def serve(app):
 
 # Two more questions written for the page tests (not CounselChat text), in topics of their own, with
 # words used often enough for the speller to know them ("anxiety", "relationship": retriever/spelling.py).
-PAGE_ROWS = SMALL_ROWS + [
-    _row(5, "is-my-anxiety-at-work-normal", "Is my anxiety at work normal?",
-         "I get anxiety before every meeting at work and my hands shake.", "anxiety", "Dana Reyes",
-         "Anxiety before meetings is common. Notice the anxiety, breathe slowly, and prepare a few notes so "
-         "your mind has something steady to hold.", 2),
-    _row(6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
-         "My partner cheated and our relationship feels broken.", "relationships", "Eli Novak",
-         "Rebuilding a relationship after cheating takes time and honesty. Couples counseling can help your "
-         "relationship heal.", 3),
-    _row(6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
-         "My partner cheated and our relationship feels broken.", "relationships", "Cara Diaz",
-         "Trust comes back through small kept promises. Talk about what each of you needs now.", 1),
-]
+PAGE_ROWS = SMALL_ROWS + [_row(*row) for row in (
+    (5, "is-my-anxiety-at-work-normal", "Is my anxiety at work normal?",
+     "I get anxiety before every meeting at work and my hands shake.", "anxiety", "Dana Reyes",
+     "Anxiety before meetings is common. Notice the anxiety, breathe slowly, and prepare a few notes so "
+     "your mind has something steady to hold.", 2),
+    (6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
+     "My partner cheated and our relationship feels broken.", "relationships", "Eli Novak",
+     "Rebuilding a relationship after cheating takes time and honesty. Couples counseling can help your "
+     "relationship heal.", 3),
+    (6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
+     "My partner cheated and our relationship feels broken.", "relationships", "Cara Diaz",
+     "Trust comes back through small kept promises. Talk about what each of you needs now.", 1),
+)]
 
 
 @pytest.fixture(scope="session")
