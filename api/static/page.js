@@ -463,10 +463,12 @@
     article.append(toggle);
   }
 
+  /* Who answered and how it was received; on a question's page (`withProfile`) the name heads the
+     answer already, and the therapist's profile is linked instead. */
   function answerMeta(result, withProfile) {
     const meta = node("p", "result-meta");
     if (result.topic) meta.append(node("span", "topic-tag", topicLabel(result.topic)));
-    if (result.therapist) meta.append(node("span", "therapist", `Answered by ${result.therapist}`));
+    if (result.therapist && !withProfile) meta.append(node("span", "therapist", `Answered by ${result.therapist}`));
     if (result.credentials) meta.append(node("span", "credentials", result.credentials));
     if (Number.isFinite(result.upvotes)) meta.append(node("span", "upvotes", plural(result.upvotes, "upvote", "upvotes")));
     const profile = withProfile && result.therapist && safeHttpUrl(result.therapist_url);

@@ -102,3 +102,17 @@ def test_assets_are_named_by_their_hash_and_cached_for_a_year_by_it(client):
     icon = client.get("/favicon.ico", follow_redirects=False)
     assert icon.status_code == 301 and icon.headers["location"].startswith("/static/favicon.svg?v=")
     assert client.get("/favicon.ico").headers["content-type"].startswith("image/svg+xml")
+
+
+def test_what_is_typed_is_never_logged_even_when_queries_are(small_service, small_index_dir, access_log):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from settings import Settings
+
+    app = create_app(Settings(index_dir=small_index_dir, log_queries=True, log_queries_raw=True), service=small_service)
+    with TestClient(app) as logged:
+        logged.get("/v1/suggest", params={"q": "how do i sleep when"})
+    lines = access_log()
+    assert any(line.get("route") == "/v1/suggest" for line in lines)
+    assert not any("how do i sleep when" in str(line) for line in lines), "a keystroke is not a search"
