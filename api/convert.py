@@ -1,14 +1,16 @@
 """From ranker objects to API models (one place, shared by every route that returns answers)."""
 from __future__ import annotations
 
-from api.models import (AnswerDetail, QuestionGroup, ContextPassage, ContextResponse, Highlight, IndexInfo, Safety,
-                        SafetyResource, SearchResponse, SearchResult, TopicCount, TopicsResponse)
+from api.models import (AnswerDetail, ContextPassage, ContextResponse, DidYouMean, Highlight, IndexInfo, QuestionDetail,
+                        QuestionGroup, RelatedQuestion, Safety, SafetyResource, SearchResponse, SearchResult, TopicCount,
+                        TopicFacet, TopicsResponse)
 from index.corpus import Answer
 from index.layout import Manifest
-from index.loader import LoadedIndex
+from index.loader import LoadedIndex, Question
 from retriever.context import ContextOutcome
+from retriever.page_aids import PageAids
 from retriever.ranking import RankedAnswer
-from retriever.safety import SafetyVerdict
+from retriever.safety import Resource, SafetyVerdict
 from retriever.service import SearchOutcome
 
 
@@ -29,8 +31,17 @@ def search_result(ranked: RankedAnswer, explain: bool = False) -> SearchResult:
                         signals={k: round(v, 4) for k, v in ranked.signals.items()} if explain else None)
 
 
-def question_groups(results: list[SearchResult], index: LoadedIndex) -> list[QuestionGroup]:
-    """The results nested under their questions, in order of each question's first (best) answer."""
+def related_questions(aids: PageAids, question_ids: list[str], limit: int) -> list[list[RelatedQuestion]]:
+    """Each question's nearest questions by vector, as the API shows them."""
+    return [[RelatedQuestion(question_id=q.question_id, question_title=q.title, topics=list(q.topics),
+                             answers=len(q.answer_ids), similarity=round(similarity, 4)) for q, similarity in row]
+            for row in aids.related_questions(question_ids, limit)]
+
+
+def question_groups(results: list[SearchResult], index: LoadedIndex, aids: PageAids | None = None,
+                    related: int = 0) -> list[QuestionGroup]:
+    """The results nested under their questions, in order of each question's first (best) answer; with
+    `related`, each with its nearest questions."""
     groups: dict[str, QuestionGroup] = {}
     for result in results:
         group = groups.get(result.question_id)
@@ -42,27 +53,41 @@ def question_groups(results: list[SearchResult], index: LoadedIndex) -> list[Que
                 confidence=result.confidence, answers=[], more_answers=len(question.answer_ids))
         group.answers.append(result)
         group.more_answers -= 1
+    if aids is not None and related:
+        for group, nearest in zip(groups.values(), related_questions(aids, list(groups), related)):
+            group.related = nearest
     return list(groups.values())
+
+
+def safety_resources(resources: list[Resource]) -> list[SafetyResource]:
+    return [SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description, emergency=r.emergency)
+            for r in resources]
 
 
 def safety_block(verdict: SafetyVerdict) -> Safety:
     return Safety(crisis=verdict.crisis, level=verdict.level, categories=list(verdict.categories),
                   subject=verdict.subject, language=verdict.language, message=verdict.message,
                   reply_instruction=verdict.reply_instruction, error=verdict.error,
-                  resources=[SafetyResource(name=r.name, contact=r.contact, url=r.url, description=r.description,
-                                            emergency=r.emergency) for r in verdict.resources])
+                  resources=safety_resources(verdict.resources))
 
 
 def search_response(outcome: SearchOutcome, index_version: str, *, index: LoadedIndex | None = None,
-                    explain: bool = False) -> SearchResponse:
+                    explain: bool = False, related: int = 0) -> SearchResponse:
     """The one way a search outcome becomes the API's response (the route and `search.py --json`);
-    with `index`, the results are also grouped by question (`questions`)."""
+    with `index`, the results are also grouped by question (`questions`), each with `related` nearest
+    questions (none for a crisis: what follows the help lines stays within the crisis's situations)."""
     results = [search_result(r, explain) for r in outcome.ranking.results]
+    nearest = 0 if outcome.safety.crisis else related
+    spelling = outcome.spelling
     return SearchResponse(query=outcome.query, results=results,
-                          questions=question_groups(results, index) if index is not None else None,
+                          questions=question_groups(results, index, outcome.aids, nearest) if index is not None else None,
                           took_ms=round(outcome.took_ms, 2), index_version=index_version,
                           safety=safety_block(outcome.safety), notice=outcome.safety.notice,
-                          low_confidence=outcome.ranking.low_confidence)
+                          low_confidence=outcome.ranking.low_confidence,
+                          facets=None if outcome.facets is None else [
+                              TopicFacet(topic=f.topic, questions=f.questions, answers=f.answers) for f in outcome.facets],
+                          did_you_mean=None if spelling is None else DidYouMean(
+                              query=spelling.corrected, used=spelling.used, original=spelling.original))
 
 
 def context_response(outcome: ContextOutcome, index_version: str) -> ContextResponse:
@@ -85,6 +110,15 @@ def context_response(outcome: ContextOutcome, index_version: str) -> ContextResp
 
 def answer_detail(answer: Answer) -> AnswerDetail:
     return AnswerDetail(**_answer_fields(answer), answer_original=answer.answer_original)
+
+
+def question_detail(index: LoadedIndex, aids: PageAids, question: Question, related: int) -> QuestionDetail:
+    """A question with all its answers, most upvoted first (then by id: stable), and its nearest questions."""
+    answers = sorted((index.answer_by_id[a] for a in question.answer_ids), key=lambda a: (-a.upvotes, a.answer_id))
+    return QuestionDetail(question_id=question.question_id, question_title=question.title,
+                          question_text=question.text, question_url=question.url, topics=list(question.topics),
+                          answers=[answer_detail(a) for a in answers],
+                          related=related_questions(aids, [question.question_id], related)[0] if related else [])
 
 
 def index_info(manifest: Manifest, reload_error: str | None = None) -> IndexInfo:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
@@ -23,7 +24,7 @@ from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.openapi import install_openapi
 from api.page import install_page
 from api.reloader import IndexReloader
-from api.routes import admin, answers, chat, health, metrics, search
+from api.routes import admin, answers, chat, health, help, metrics, questions, search, suggest
 from api.state import AppState
 from retriever.service import SearchService
 from settings import Settings
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     app.include_router(search.router, responses=LIMIT_ERRORS)
     app.include_router(chat.router, responses=LIMIT_ERRORS)
     app.include_router(answers.router, responses=LIMIT_ERRORS)
+    app.include_router(questions.router, responses=LIMIT_ERRORS)
+    app.include_router(suggest.router, responses=LIMIT_ERRORS)
+    app.include_router(help.router, responses=LIMIT_ERRORS)
     app.include_router(health.router)
     app.include_router(admin.router, responses=LIMIT_ERRORS)
     if state.settings.metrics_enabled:
@@ -97,8 +101,11 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
 
 
 def install_middlewares(app: FastAPI, state: AppState) -> None:
-    """Outermost first: observe (id, log, metrics), security headers, CORS, rate limit, body size, HEAD as GET."""
+    """Outermost first: observe (id, log, metrics), security headers, CORS, rate limit, body size, HEAD as GET,
+    compression (gzip for clients that accept it, responses of 500 bytes and more: the page's script and
+    a results page shrink to about a quarter)."""
     settings = state.settings
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:

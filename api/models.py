@@ -9,6 +9,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 # coerce them, so the service would accept what the schema calls invalid), nor `5.5` a whole number.
 STRICT_REQUEST = ConfigDict(extra="forbid", strict=True)
 MAX_PER_QUESTION = 10  # answers per question when grouped (the service's limit too: retriever/service.py)
+MAX_RELATED = 5  # related questions per question (retriever/related.py)
+MAX_SUGGEST_CHARS = 200  # a prefix longer than this is a worry, not a prefix: search it
+MAX_SUGGESTIONS = 10  # suggestions per keystroke (retriever/suggest.py)
 
 
 def _whole_number(value):
@@ -54,6 +57,14 @@ class SearchRequest(BaseModel):
     per_question: Integer = Field(3, ge=1, le=MAX_PER_QUESTION, description="With group_by `question`: at most this "
                                                                             "many answers per question.")
     explain: bool = Field(False, description="Add each result's ranking signals (`signals`): why it ranked where it did.")
+    facets: bool = Field(False, description="Add `facets`: per topic, how many of the matching questions and answers "
+                                            "(the ranker's candidates, without the `topics` filter) fall under it.")
+    spellcheck: bool = Field(False, description="Offer the query with misspelled words corrected (`did_you_mean`), "
+                                                "from the corpus's own words; when the original finds nothing that "
+                                                "fits, the corrected query's results are returned (`used`).")
+    related: Integer = Field(0, ge=0, le=MAX_RELATED, description="With group_by `question`: add each question's "
+                                                                  "nearest questions by vector (`related`), at most "
+                                                                  "this many.")
 
 
 class Highlight(BaseModel):
@@ -86,6 +97,14 @@ class SearchResult(BaseModel):
                                              "passages, BM25 of question and answer, ...; docs/ranking.md).")
 
 
+class RelatedQuestion(BaseModel):
+    question_id: str
+    question_title: str
+    topics: list[str]
+    answers: int = Field(..., description="How many answers the question has.")
+    similarity: float = Field(..., description="Cosine of the two questions' vectors (title and body).")
+
+
 class QuestionGroup(BaseModel):
     """One question with its best answers, when results are grouped by question."""
 
@@ -98,6 +117,7 @@ class QuestionGroup(BaseModel):
     confidence: float = Field(..., ge=0, le=1, description="The confidence of its best answer.")
     answers: list[SearchResult] = Field(..., description="Its best answers for the worry, best first.")
     more_answers: int = Field(..., ge=0, description="Answers to this question not shown here (see /v1/questions/{id}).")
+    related: list[RelatedQuestion] | None = Field(None, description="With `related`: its nearest questions.")
 
 
 class SafetyResource(BaseModel):
@@ -137,6 +157,18 @@ class Safety(BaseModel):
     error: str | None = Field(None, description="Set when the check itself failed; `crisis` is then true, to be safe.")
 
 
+class TopicFacet(BaseModel):
+    topic: str
+    questions: int = Field(..., description="Matching questions under this topic.")
+    answers: int = Field(..., description="Matching answers under this topic.")
+
+
+class DidYouMean(BaseModel):
+    query: str = Field(..., description="The query with its misspelled words corrected.")
+    used: bool = Field(..., description="The results are the corrected query's: the original found nothing that fits.")
+    original: str = Field(..., description="The query as sent.")
+
+
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult] = Field(..., description="The answers, best first (grouped by question: in the order "
@@ -149,6 +181,10 @@ class SearchResponse(BaseModel):
                                  "nothing here fits well instead of presenting it as the answer.")
     safety: Safety
     notice: str = Field(..., description="These are public answers from 2020, not a substitute for professional help.")
+    facets: list[TopicFacet] | None = Field(None, description="With `facets` (not for a crisis): topics over the "
+                                                              "whole matching set, most questions first.")
+    did_you_mean: DidYouMean | None = Field(None, description="With `spellcheck`: a corrected query, when a word "
+                                                              "looks misspelled.")
 
 
 MAX_BATCH = 32  # queries per /v1/search/batch request
@@ -258,6 +294,38 @@ class AnswerDetail(SearchResult):
     score: float | None = None  # type: ignore[assignment]
     confidence: float | None = None  # type: ignore[assignment]  # no worry to compare with
     answer_original: str = Field(..., description="The answer exactly as in the source data.")
+
+
+class QuestionDetail(BaseModel):
+    """One question with all its answers (best voted first) and its nearest questions: the page /q/{id}."""
+
+    question_id: str
+    question_title: str
+    question_text: str
+    question_url: str
+    topics: list[str]
+    answers: list[AnswerDetail]
+    related: list[RelatedQuestion]
+
+
+class Suggestion(BaseModel):
+    question_id: str
+    title: str = Field(..., description="A question title that continues what was typed.")
+    answers: int
+
+
+class SuggestResponse(BaseModel):
+    suggestions: list[Suggestion] = Field(..., description="Question titles, best first; never a title that "
+                                                           "describes a method or reads as a crisis statement.")
+    crisis: bool = Field(..., description="What was typed looks like a crisis: show `help`, not suggestions.")
+    help: list[SafetyResource] = Field(..., description="With `crisis`: the emergency number and the crisis lines.")
+
+
+class HelpResponse(BaseModel):
+    """The help lines of this deployment's region: what every page links to, in the same place."""
+
+    resources: list[SafetyResource] = Field(..., description="The emergency number and crisis lines first.")
+    notice: str
 
 
 class TopicCount(BaseModel):

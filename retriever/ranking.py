@@ -77,6 +77,7 @@ class Ranking:
     candidates: int
     timings_ms: dict[str, float] = field(default_factory=dict)
     low_confidence: bool = False  # even the best result is a poor match (or there is none)
+    positions: np.ndarray | None = None  # every candidate's answer position: the matching set (facets.py)
 
 
 class Ranker:
@@ -136,7 +137,7 @@ class Ranker:
         best = max((r.confidence for r in results), default=None)
         return Ranking(results, len(candidates.positions),
                        {"vector_search": (extracted - started) * 1000},
-                       low_confidence=best is None or best < self.threshold)
+                       low_confidence=best is None or best < self.threshold, positions=candidates.positions)
 
     def fuse(self, candidates: Candidates) -> np.ndarray:
         """One score per candidate by the configured fusion mode."""

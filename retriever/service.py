@@ -25,8 +25,10 @@ from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
 from retriever.crisis_retrieval import rank_for_crisis
+from retriever.facets import TopicFacet
+from retriever.page_aids import PageAids
 from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
-from retriever.safety.taxonomy import OTHER
+from retriever.safety.taxonomy import CONCERN, LEVEL_RANK, OTHER
 
 MAX_PER_QUESTION = 10  # answers per question when results are grouped by question
 
@@ -65,6 +67,28 @@ class SearchOutcome:
     timings_ms: dict[str, float] = field(default_factory=dict)
     index_version: str = ""  # the version that ranked this query (a swap may have happened since)
     index: LoadedIndex | None = field(default=None, repr=False)  # that version itself
+    facets: list[TopicFacet] | None = None  # with `facets`: topic counts over the matching set
+    spelling: "Spelling | None" = None  # with `spellcheck`: the corrected query, and whether it was used
+    aids: PageAids | None = field(default=None, repr=False)  # that version's page aids (related questions)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    corrected: str  # the query with its misspelled words corrected
+    used: bool  # the results are the corrected query's (the original found nothing that fits)
+    original: str  # the query as sent
+
+
+@dataclass(frozen=True)
+class Serving:
+    """One index version as it serves: its ranker and its page aids, swapped together in one assignment."""
+
+    ranker: Ranker
+    aids: PageAids
+
+    @classmethod
+    def of(cls, ranker: Ranker) -> "Serving":
+        return cls(ranker, PageAids.build(ranker))
 
 
 def check_vectors_compatible(index: LoadedIndex, embedder: Embedder) -> None:
@@ -127,7 +151,7 @@ class SearchService:
         # Concurrent single searches share model calls (retriever/batching.py); 0 or 1 = each encodes alone.
         self.batcher = (EncodeBatcher(lambda texts: embedder.encode(texts, batch_size=max(1, len(texts))),
                                       encode_batch_max) if encode_batch_max > 1 else None)
-        self.ranker = ranker if ranker is not None and ranker.index is index else Ranker(index, config)
+        self.serving = Serving.of(ranker if ranker is not None and ranker.index is index else Ranker(index, config))
         self.safety = safety or SafetyCheck.build()
         if not self.safety.classifier.fits(embedder.name):
             log.warning("the crisis classifier was trained on %s vectors, the service runs %s: it reads the words only "
@@ -163,6 +187,14 @@ class SearchService:
                    encode_batch_max=encode_batch_max)
 
     @property
+    def ranker(self) -> Ranker:
+        return self.serving.ranker
+
+    @property
+    def aids(self) -> PageAids:
+        return self.serving.aids
+
+    @property
     def index(self) -> LoadedIndex:
         return self.ranker.index
 
@@ -182,7 +214,7 @@ class SearchService:
         """Serve `index` from now on; requests already running keep the ranker they started with."""
         check_vectors_compatible(index, self.embedder)
         warn_about_missing_taggers(index)
-        self.ranker = Ranker(index, self.config)
+        self.serving = Serving.of(Ranker(index, self.config))
 
     def validate(self, query: str, k: int, topics: Sequence[str] | None, index: LoadedIndex | None = None) -> str:
         """Return the query stripped, or raise `QueryError` saying what is wrong (topics checked
@@ -221,10 +253,17 @@ class SearchService:
             self.batcher.close()
 
     def search(self, query: str, k: int = 10, topics: Sequence[str] | None = None,
-               query_vector: np.ndarray | None = None, *, per_question: int | None = None) -> SearchOutcome:
-        """Rank answers for `query`. With `per_question`, `k` counts questions, each with at most that many answers."""
+               query_vector: np.ndarray | None = None, *, per_question: int | None = None, facets: bool = False,
+               spellcheck: bool = False) -> SearchOutcome:
+        """Rank answers for `query`. With `per_question`, `k` counts questions, each with at most that many answers.
+
+        `facets`: also count topics over the matching set (retriever/facets.py; not for a crisis).
+        `spellcheck`: offer the query with its misspelled words corrected, and search with it when the
+        original finds nothing that fits (retriever/spelling.py); not above `concern`: help comes first.
+        """
         started = time.perf_counter()
-        ranker = self.ranker  # one read: a concurrent swap cannot change the index mid-request
+        serving = self.serving  # one read: a concurrent swap cannot change the index mid-request
+        ranker = serving.ranker
         query = self.validate(query, k, topics, ranker.index)
         if per_question is not None and not 1 <= per_question <= MAX_PER_QUESTION:
             raise QueryError(f"per_question must be between 1 and {MAX_PER_QUESTION}")
@@ -243,8 +282,36 @@ class SearchService:
         timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
                    "vector_search": vector_search,
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
-        return SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version,
-                             ranker.index)
+        outcome = SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version,
+                                ranker.index, aids=serving.aids)
+        if facets and not safety.crisis:
+            matching = ranking.positions if not topics else ranker.extractor.candidates(query, query_vector).positions
+            outcome.facets = serving.aids.facets.count(matching if matching is not None else np.zeros(0, np.int64))
+        if spellcheck and LEVEL_RANK[safety.level] <= LEVEL_RANK[CONCERN]:
+            return self._respelled(outcome, serving.aids, k, topics, per_question, facets)
+        return outcome
+
+    def _respelled(self, outcome: SearchOutcome, aids: PageAids, k: int, topics: Sequence[str] | None,
+                   per_question: int | None, facets: bool) -> SearchOutcome:
+        """`outcome` with the corrected query offered; the corrected query's outcome when the original found
+        nothing that fits and it does. A correction never lowers the safety level: the response keeps the
+        more serious of the two verdicts (a corrected query that reads as a crisis is used: help first)."""
+        corrected = aids.speller.correct(outcome.query)
+        if corrected is None:
+            return outcome
+        outcome.spelling = Spelling(corrected, False, outcome.query)
+        found = outcome.ranking
+        if found.results and not found.low_confidence:
+            return outcome
+        other = self.search(corrected, k, topics, per_question=per_question, facets=facets)
+        better = other.ranking.results and (not found.results or not other.ranking.low_confidence)
+        if not (better or LEVEL_RANK[other.safety.level] > LEVEL_RANK[outcome.safety.level]):
+            return outcome
+        other.spelling = Spelling(corrected, True, outcome.query)
+        other.took_ms += outcome.took_ms
+        if LEVEL_RANK[outcome.safety.level] > LEVEL_RANK[other.safety.level]:
+            other.safety = outcome.safety
+        return other
 
     def search_batch(self, specs: Sequence[QuerySpec]) -> list[SearchOutcome | QueryError]:
         """Search several queries, encoded in ONE model call; each gets its outcome or its own error.

@@ -2,7 +2,7 @@
 
 The page loads only its own files (CSP `'self'`, no inline script), may not be framed, sends no
 Referer (a search URL carries the worry), and browsers are told not to sniff types. Search results
-are `no-store`: the worry is in them and in the URL of a GET search, and must not linger in caches.
+and suggestions are `no-store`: the worry is in them and in the URL of a GET search, and must not linger in caches.
 The interactive API docs (/docs, /redoc) load Swagger UI and ReDoc from this origin (api/main.py:
 the fastapi-offline package's files) but start them with inline script, so they get every header but
 the CSP's source lists.
@@ -24,7 +24,7 @@ COMMON_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
-NO_STORE_PATHS = ("/v1/search",)
+NO_STORE_PATHS = ("/v1/search", "/v1/suggest")
 
 
 class SecurityHeadersMiddleware:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from api.convert import search_response
 from api.deps import get_service, get_state
 from api.logging_setup import note_query
-from api.models import MAX_PER_QUESTION, K_LIMIT, QUERY_DESCRIPTION, QUERY_SCHEMA, TOPIC_KEYS, TOPICS_DESCRIPTION, ErrorResponse, SearchRequest, SearchResponse
+from api.models import MAX_PER_QUESTION, MAX_RELATED, K_LIMIT, QUERY_DESCRIPTION, QUERY_SCHEMA, TOPIC_KEYS, TOPICS_DESCRIPTION, ErrorResponse, SearchRequest, SearchResponse
 from api.state import AppState
 from retriever.service import QueryError, SearchOutcome, SearchService
 
@@ -45,14 +45,17 @@ async def on_search_threads(state: AppState, work: Callable[..., T], *args) -> T
 
 async def run_search(http: Request, state: AppState, service: SearchService, query: str, k: int,
                      topics: list[str] | None, *, group_by: str = "answer", per_question: int = 3,
-                     explain: bool = False) -> SearchResponse:
+                     explain: bool = False, facets: bool = False, spellcheck: bool = False,
+                     related: int = 0) -> SearchResponse:
     """Validate and rank on the search threads (encoding and ranking are CPU-bound), within the timeout."""
     note_query(http, query)
     grouped = group_by == "question"
-    work = functools.partial(service.search, query, k, topics, per_question=per_question if grouped else None)
+    work = functools.partial(service.search, query, k, topics, per_question=per_question if grouped else None,
+                             facets=facets, spellcheck=spellcheck)
     outcome = await on_search_threads(state, work)
     observe(state, outcome)
-    return search_response(outcome, outcome.index_version, index=outcome.index if grouped else None, explain=explain)
+    return search_response(outcome, outcome.index_version, index=outcome.index if grouped else None, explain=explain,
+                           related=related if grouped else 0)
 
 
 def observe(state: AppState, outcome: SearchOutcome) -> None:
@@ -67,7 +70,8 @@ async def search(request: SearchRequest, http: Request, state: AppState = Depend
                  service: SearchService = Depends(get_service)) -> SearchResponse:
     """Rank therapist answers for a worry."""
     return await run_search(http, state, service, request.query, request.k, request.topics,
-                            group_by=request.group_by, per_question=request.per_question, explain=request.explain)
+                            group_by=request.group_by, per_question=request.per_question, explain=request.explain,
+                            facets=request.facets, spellcheck=request.spellcheck, related=request.related)
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
@@ -81,9 +85,12 @@ async def search_get(
     group_by: Annotated[Literal["answer", "question"], Query(description="As in POST.")] = "answer",
     per_question: Annotated[int, Query(ge=1, le=MAX_PER_QUESTION, description="As in POST.")] = 3,
     explain: Annotated[bool, Query(description="As in POST.")] = False,
+    facets: Annotated[bool, Query(description="As in POST.")] = False,
+    spellcheck: Annotated[bool, Query(description="As in POST.")] = False,
+    related: Annotated[int, Query(ge=0, le=MAX_RELATED, description="As in POST.")] = 0,
     state: AppState = Depends(get_state),
     service: SearchService = Depends(get_service),
 ) -> SearchResponse:
-    """The same search as POST, for links and quick tests."""
+    """The same search as POST, for links and quick tests (and the page)."""
     return await run_search(http, state, service, q, k, topic, group_by=group_by, per_question=per_question,
-                            explain=explain)
+                            explain=explain, facets=facets, spellcheck=spellcheck, related=related)

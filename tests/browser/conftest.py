@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.page import install_page
 from page_driver import DESKTOP
+from tests.conftest import SMALL_ROWS, _row, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -63,15 +64,33 @@ def serve(app):
         thread.join(timeout=10)
 
 
+# Two more questions written for the page tests (not CounselChat text), in topics of their own, with
+# words used often enough for the speller to know them ("anxiety", "relationship": retriever/spelling.py).
+PAGE_ROWS = SMALL_ROWS + [_row(*row) for row in (
+    (5, "is-my-anxiety-at-work-normal", "Is my anxiety at work normal?",
+     "I get anxiety before every meeting at work and my hands shake.", "anxiety", "Dana Reyes",
+     "Anxiety before meetings is common. Notice the anxiety, breathe slowly, and prepare a few notes so "
+     "your mind has something steady to hold.", 2),
+    (6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
+     "My partner cheated and our relationship feels broken.", "relationships", "Eli Novak",
+     "Rebuilding a relationship after cheating takes time and honesty. Couples counseling can help your "
+     "relationship heal.", 3),
+    (6, "how-do-we-rebuild-our-relationship", "How do we rebuild our relationship after cheating?",
+     "My partner cheated and our relationship feels broken.", "relationships", "Cara Diaz",
+     "Trust comes back through small kept promises. Talk about what each of you needs now.", 1),
+)]
+
+
 @pytest.fixture(scope="session")
-def page_index_dir(tmp_path_factory, small_corpus_csv, embedder) -> Path:
-    """The small test corpus indexed with sentence-sized passages (seconds), so that results have a
+def page_index_dir(tmp_path_factory, embedder) -> Path:
+    """The page's test corpus indexed with sentence-sized passages (seconds), so that results have a
     highlighted passage inside a longer answer, as most answers of the real corpus do."""
     from index.builder import build_index
     from index.corpus import load_corpus
 
     directory = tmp_path_factory.mktemp("page-index")
-    build_index(load_corpus(small_corpus_csv), embedder, directory / "index", model_name="all-MiniLM-L6-v2", passage_tokens=20)
+    corpus = load_corpus(write_csv(directory / "page.csv", PAGE_ROWS))
+    build_index(corpus, embedder, directory / "index", model_name="all-MiniLM-L6-v2", passage_tokens=20)
     return directory / "index"
 
 

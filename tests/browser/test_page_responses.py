@@ -162,7 +162,9 @@ def test_text_from_the_api_is_shown_as_text_never_run_as_html(browser, stub):
     wait_results(browser)
     assert browser.find_element(By.CSS_SELECTOR, "#results .answer").text == hostile
     assert browser.find_element(By.CSS_SELECTOR, "#results h3").text == hostile
-    assert not browser.find_elements(By.CSS_SELECTOR, "#results h3 a"), "a javascript: URL must not become a link"
+    title_links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#results h3 a")]
+    assert title_links == [f"{stub.url}/q/question-1"], "the title leads to the question's page on this site"
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[href^='javascript']"), "a javascript: URL never becomes a link"
     assert not browser.find_elements(By.CSS_SELECTOR, "main img, main script")
     assert not browser.find_elements(By.CSS_SELECTOR, "#safety a[href^='javascript']")
     assert browser.execute_script("return window.__pwned") is None

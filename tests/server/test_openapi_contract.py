@@ -20,7 +20,7 @@ from tests.server.processes import free_port, start, stop, wait_ready
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SERVER = [sys.executable, "-m", "uvicorn", "api.main:app", "--http", "api.server:JsonErrorsProtocol"]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
-OPERATIONS = 10  # every route of the API but the admin one
+OPERATIONS = 13  # every route of the API but the admin one
 
 
 def serve(index_dir: Path, log: Path):
