@@ -13,6 +13,7 @@ friend's pills. So, when the check flags a crisis:
    safe one (safe_passages.py);
 4. results below the confidence threshold are dropped: when nothing in the situation fits the worry,
    fewer results (or none) and `low_confidence`, so the help lines stand alone.
+Steps 2 and 4 apply to `high` and `imminent`; a `concern` keeps ordinary ranking (SITUATION_LEVELS).
 An index without situation tags (another corpus, or one built before them) falls back to ordinary
 ranking with the lethal-means answers left out.
 """
@@ -40,6 +41,10 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 FOR_SOMEONE_ELSE = ("supporting_at_risk",)
 EXCLUDED_IN_CRISIS = (LETHAL_MEANS,)
+# Levels whose results come from the situation's questions only. A `concern` (a passive wish, someone else
+# at risk, a worry near a danger) keeps ordinary ranking, with the method answers out and safe passages:
+# it is also where a classifier that leans toward help errs, and an ordinary worry must not lose its answers.
+SITUATION_LEVELS = ("high", "imminent")
 
 
 def target_situations(families: Sequence[str], someone_else: bool) -> tuple[str, ...]:
@@ -60,16 +65,19 @@ def situation_questions(ranker: Ranker, situations: Sequence[str]) -> np.ndarray
     return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
-def rank_for_crisis(ranker: Ranker, query: str, vector: np.ndarray, k: int, families: Sequence[str],
+def rank_for_crisis(ranker: Ranker, query: str, vector: np.ndarray, k: int, level: str, families: Sequence[str],
                     someone_else: bool, topics: Sequence[str] | None = None,
                     per_question: int | None = None) -> Ranking:
-    """The worry ranked among answers to people in the same situation, lethal means out, safe passages only."""
-    questions = situation_questions(ranker, target_situations(families, someone_else))
-    if questions is not None and not len(questions):
-        questions = None  # tags exist but none for these situations: the whole index, still made safe
+    """The worry ranked among answers to people in the same situation (`high`, `imminent`) or among all
+    answers (`concern`), lethal means out, safe passages only."""
+    questions = None
+    if level in SITUATION_LEVELS:
+        questions = situation_questions(ranker, target_situations(families, someone_else))
+        if questions is not None and not len(questions):
+            questions = None  # tags exist but none for these situations: the whole index, still made safe
     ranking = ranker.rank(query, vector, k, topics, exclude_flags=EXCLUDED_IN_CRISIS, only_questions=questions,
                           per_question=per_question)
-    kept = [r for r in ranking.results if r.confidence >= ranker.threshold]
+    kept = [r for r in ranking.results if r.confidence >= ranker.threshold or level not in SITUATION_LEVELS]
     for result in kept:
         near = (result.highlight.start, result.highlight.end) if result.highlight is not None else None
         span = safe_span(result.answer.answer, near)

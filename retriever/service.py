@@ -273,8 +273,8 @@ class SearchService:
         safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
         checked = time.perf_counter()
         if safety.crisis:  # under the help lines: answers to people in the same situation (crisis_retrieval.py)
-            ranking = rank_for_crisis(ranker, query, query_vector, k, safety.categories, safety.subject == OTHER,
-                                      topics, per_question)
+            ranking = rank_for_crisis(ranker, query, query_vector, k, safety.level, safety.categories,
+                                      safety.subject == OTHER, topics, per_question)
         else:
             ranking = ranker.rank(query, query_vector, k, topics, per_question=per_question)
         done = time.perf_counter()

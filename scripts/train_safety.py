@@ -48,6 +48,7 @@ NEIGHBOURS = {"k": 15, "temperature": 20.0, "weight": 6.0}  # leave-one-writer-o
 RECALL_TARGETS = {"crisis": 0.99, "high": 0.95, "imminent": 0.90}
 COUNSELCHAT = "counselchat"  # the group of the real CounselChat questions
 ORDINARY_TITLE, ORDINARY_WORRY = "counselchat_title", "ordinary_worry"  # look-alike kinds of the added negatives
+DANGER_TOPICS = {"self-harm", "domestic-violence", "trauma", "eating-disorders"}  # worries there are not look-alikes
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,19 @@ def read_counselchat(csvs: list[Path]) -> list[Example]:
 
 
 def read_worries() -> list[Example]:
-    """The judged ranking set's worries (data/ranking/): ordinary worries, written with no crisis in them."""
+    """The judged ranking set's worries (data/ranking/), written as ordinary worries: all but those in the
+    topics of a danger or that state one ("i've been cutting again"), which are not look-alikes."""
+    from retriever.safety.lexicon import scan
+
     rows = []
     for path in sorted((ROOT / "data" / "ranking").glob("worries-*.tsv")):
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#"):
-                rows.append(Example(line.split("\t")[0], NONE, ORDINARY_WORRY, "self", "en",
-                                    "worries-" + path.stem.removeprefix("worries-")))
+            if not line.strip() or line.startswith("#"):
+                continue
+            text, topic, _style = line.split("\t")
+            if topic in DANGER_TOPICS or scan(text).categories:
+                continue
+            rows.append(Example(text, NONE, ORDINARY_WORRY, "self", "en", "worries-" + path.stem.removeprefix("worries-")))
     return rows
 
 

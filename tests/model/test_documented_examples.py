@@ -91,10 +91,11 @@ def test_a_documented_response_is_what_the_service_returns(client, document, mat
     response = client.request(method, path, json=body)
     assert response.status_code == 200, response.text
     live = shown(response.json())
-    if os.environ.get("COUNSEL_UPDATE_DOCS"):
+    pattern = json.loads(match.group("json"))
+    if os.environ.get("COUNSEL_UPDATE_DOCS") and not matches(pattern, live):  # a block that still matches stays as written
         text = document.read_text(encoding="utf-8")
         old = match.group(0)
         new = old.replace(match.group("json"), json.dumps(live, indent=2, ensure_ascii=False) + "\n")
         document.write_text(text.replace(old, new), encoding="utf-8")
         return
-    assert matches(json.loads(match.group("json")), live), f"{document.name}: the shown response is stale"
+    assert matches(pattern, live), f"{document.name}: the shown response is stale"
