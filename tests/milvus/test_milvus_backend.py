@@ -59,7 +59,8 @@ def worry_vectors(embedder):
 def test_a_milvus_version_records_its_collections_but_no_vectors_and_no_uri(milvus_small_index_dir, milvus_backend):
     version = current_version_dir(milvus_small_index_dir)
     records = sorted(p.name for p in version.glob("*.milvus.json"))
-    assert records == ["passages.milvus.json", "questions.milvus.json"]
+    assert records == ["passages.milvus.json", "question_body.milvus.json", "question_title.milvus.json",
+                       "questions.milvus.json"]
     assert not list(version.glob("*.faiss"))
     for record in records:
         text = (version / record).read_text()
