@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from api.state import AppState
+from api.wiring import vector_backend
 from index.layout import IndexFormatError, current_version_dir
 from index.loader import load_index
 
@@ -109,7 +110,8 @@ class IndexReloader:
                 return ReloadOutcome("refused", serving.manifest.version, target.name, self.state.reload_error)
             started = time.perf_counter()
             try:
-                index = load_index(target, expected_model=self.state.service.embedder.name)
+                index = load_index(target, expected_model=self.state.service.embedder.name,
+                                   vector_backend=vector_backend(self.state.settings))
                 self.state.service.swap(index)
             except (IndexFormatError, OSError, ValueError, RuntimeError) as error:
                 return self._refuse(target, str(error))

@@ -4,6 +4,10 @@ The builder and the loader go through this module and nothing else knows the dif
 ranker sees the `VectorStore` interface, the API sees a `LoadedIndex`. Metadata (answers,
 passages, manifest) always stays in the index version directory.
 
+Four stores per version: `passages`, `questions` (title + body as one text) and the questions'
+title and body apart (`question_title`, `question_body`), so every dense source of the ranker is a
+nearest-neighbour search in its own store.
+
 - faiss: each version holds its own `<name>.faiss` files; every build writes whole new stores.
 - milvus: each version holds `<name>.milvus.json` naming a collection. A full build creates new
   collections (named after the version, so the switch of `current` stays atomic); an incremental
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
     from index.loader import LoadedIndex, Question
     from index.passages import Passage
 
-STORE_NAMES = ("passages", "questions")
+STORE_NAMES = ("passages", "questions", "question_title", "question_body")
+QUESTION_VIEW_STORES = {"title": "question_title", "body": "question_body"}  # view (QUESTION_VIEWS) -> store
 
 
 @dataclass(frozen=True)
@@ -89,31 +94,47 @@ def passage_rows(answers: Sequence["Answer"], passages: Sequence["Passage"], vec
     return rows, [p.text for p in passages]
 
 
-def question_rows(answers: Sequence["Answer"], questions: Sequence["Question"], vectors: np.ndarray | None = None
-                  ) -> tuple[StoreRows, list[str]]:
-    """Rows of the question store (upvotes: the best answer's), and the text each row embeds."""
+def question_rows(answers: Sequence["Answer"], questions: Sequence["Question"], vectors: np.ndarray | None = None,
+                  view: int | None = None) -> tuple[StoreRows, list[str]]:
+    """Rows of a question store (upvotes: the best answer's), and the text each row embeds: title + body,
+    or with `view` that view's text (QUESTION_VIEWS: 0 title, 1 body)."""
     upvotes = {}
     for answer in answers:
         upvotes[answer.question_id] = max(upvotes.get(answer.question_id, 0), int(answer.upvotes))
     rows = StoreRows(np.array([q.vector_id for q in questions], dtype=np.int64), vectors,
                      [list(q.topics) for q in questions], [""] * len(questions),
                      [q.question_id for q in questions], [upvotes.get(q.question_id, 0) for q in questions])
-    return rows, [q.embedding_text for q in questions]
+    return rows, [q.embedding_text if view is None else q.view_texts()[view] for q in questions]
+
+
+def store_rows(answers: Sequence["Answer"], passages: Sequence["Passage"], questions: Sequence["Question"],
+               vectors: dict[str, np.ndarray] | None = None) -> dict[str, tuple[StoreRows, list[str]]]:
+    """The rows of every store of a version (`vectors` by store name; None: metadata only, to compare)."""
+    vectors = vectors or {}
+    rows = {"passages": passage_rows(answers, passages, vectors.get("passages")),
+            "questions": question_rows(answers, questions, vectors.get("questions"))}
+    for position, name in enumerate(QUESTION_VIEW_STORES.values()):
+        rows[name] = question_rows(answers, questions, vectors.get(name), view=position)
+    return rows
+
+
+def has_store(directory: Path, name: str) -> bool:
+    """Whether the version in `directory` has the store `name` (in either engine)."""
+    return (directory / f"{name}.faiss").is_file() or (directory / f"{name}.milvus.json").is_file()
 
 
 # --- building ---------------------------------------------------------------------------------
 
 def write_stores(directory: Path, version: str, answers: Sequence["Answer"], passages: Sequence["Passage"],
-                 passage_vectors: np.ndarray, questions: Sequence["Question"], question_vectors: np.ndarray,
-                 dimension: int, *, vector_backend: VectorBackend, previous: "LoadedIndex | None" = None
-                 ) -> tuple[list[str], dict]:
-    """Write both stores of a version; return the files written and a summary for the manifest.
+                 questions: Sequence["Question"], vectors: dict[str, np.ndarray], dimension: int, *,
+                 vector_backend: VectorBackend, previous: "LoadedIndex | None" = None) -> tuple[list[str], dict]:
+    """Write every store of a version (`vectors` by store name, STORE_NAMES); return the files
+    written and a summary for the manifest.
 
     `previous` is the current version when its vectors may be reused (incremental build, same
     model); Milvus then updates its collections in place instead of creating new ones.
     """
-    new_rows = {"passages": passage_rows(answers, passages, passage_vectors),
-                "questions": question_rows(answers, questions, question_vectors)}
+    new_rows = store_rows(answers, passages, questions, vectors)
     if vector_backend.kind == "faiss":
         files: list[str] = []
         for name, (rows, _) in new_rows.items():
@@ -125,13 +146,13 @@ def write_stores(directory: Path, version: str, answers: Sequence["Answer"], pas
         raise ValueError(f"unknown vector backend {vector_backend.kind!r}; use faiss or milvus")
 
     client = milvus_client(vector_backend)
-    old_rows = ({"passages": passage_rows(previous.answers, previous.passages),
-                 "questions": question_rows(previous.answers, previous.questions)} if previous else {})
+    old_rows = store_rows(list(previous.answers), list(previous.passages), list(previous.questions)) if previous else {}
+    old_stores = {"passages": previous.passage_store, "questions": previous.question_store,
+                  **{QUESTION_VIEW_STORES[v]: s for v, s in (previous.view_stores or {}).items()}} if previous else {}
     files, summary, created = [], {"backend": "milvus", "collections": {}}, []
     try:
         for name, (rows, texts) in new_rows.items():
-            old_store = ({"passages": previous.passage_store, "questions": previous.question_store}[name]
-                         if previous else None)
+            old_store = old_stores.get(name)
             if _reusable(old_store, client, vector_backend, dimension):
                 store = MilvusStore(client, old_store.collection, dimension, old_store.spec,
                                     consistency=vector_backend.consistency)

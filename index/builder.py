@@ -3,10 +3,14 @@
 Only one step can run elsewhere: embedding the texts the current version lacks, done by an
 `EmbeddingEngine` (index/engines/: in this process by default, Ray Data when asked); everything
 else (hashing, reuse, stores, manifest, switch, pruning, lock) is this module's, for every engine.
+
+A version holds: the records in SQLite (index/catalog.py), the ranking tables (index/tables.py)
+and BM25 postings (index/bm25.py) as mapped arrays, four vector stores (index/backends.py) and the
+manifest naming every file with its sha256. `write_version` writes one from records and vectors
+whatever made the vectors (benchmarks/bench_scale.py gives it synthetic ones).
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -15,16 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from index.backends import VectorBackend, prune_versions_and_collections, write_stores
+from index.backends import QUESTION_VIEW_STORES, VectorBackend, prune_versions_and_collections, write_stores
+from index.bm25 import LEXICONS, build_postings, words_of, write_postings
+from index.catalog import CATALOG_FILE, write_catalog
 from index.corpus import Answer, Corpus
 from index.embedding import Embedder
 from index.engines import EmbeddingEngine, InProcessEngine, MissingTexts
 from index.layout import (Manifest, build_lock, discard_shards, list_versions, new_version_name, sha256_of, shards_dir,
                           switch_current, versions_dir, IndexFormatError)
-from index.loader import (ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS, QUESTION_VIEWS_FILE, LoadedIndex, load_index,
-                          questions_of, text_hash, vectors_by_text)
-from index.passages import split_answer
+from index.loader import LoadedIndex, load_index, text_hash, vectors_by_text
+from index.passages import Passage, split_answer
+from index.questions import QUESTION_VIEWS, Question, questions_of
 from index.safety_tags import DEFAULT_TAGGERS, AnswerTagger
+from index.tables import compute_tables
 
 @dataclass
 class BuildReport:
@@ -89,47 +96,71 @@ def build_index(corpus: Corpus, embedder: Embedder, index_dir: str | Path, *, mo
         embedded = len(fresh_keys & {text_hash(p.text) for p in passages})
         embedded_questions = len(fresh_keys & {text_hash(q.embedding_text) for q in questions})
         question_end = len(passages) + len(questions)
-        passage_vectors, question_vectors = vectors[: len(passages)], vectors[len(passages):question_end]
-        question_views = vectors[question_end:].reshape(len(QUESTION_VIEWS), len(questions), embedder.dimension)
-
-        version = new_version_name()
-        root = versions_dir(index_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        staging = root / f".tmp-{version}"
-        staging.mkdir()
-        try:
-            _write_jsonl(staging / ANSWERS_FILE, (a.to_dict() for a in answers))
-            _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
-            store_files, store_summary = write_stores(
-                staging, version, answers, passages, passage_vectors, questions, question_vectors,
-                embedder.dimension, vector_backend=vector_backend, previous=previous if (incremental and reason is None) else None)
-            _write_array(staging / QUESTION_VIEWS_FILE, question_views)
-            files = [ANSWERS_FILE, PASSAGES_FILE, QUESTION_VIEWS_FILE, *store_files]
-            manifest = Manifest(
-                version=version, model=model_name, dimension=embedder.dimension, normalized=embedder.normalized,
-                corpus_sha256=corpus.source_sha256, answers=len(answers), questions=len(questions),
-                passages=len(passages), passage_tokens=passage_tokens,
-                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                build_seconds=round(time.perf_counter() - started, 3),
-                files={name: sha256_of(staging / name) for name in files},
-                settings={"taggers": [getattr(t, "__name__", str(t)) for t in taggers],
-                          "vector_store": store_summary},
-                embedding_backend=embedder.document_backend,
-            )
-            manifest.write(staging)
-            final = root / version
-            os.rename(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        views = vectors[question_end:].reshape(len(QUESTION_VIEWS), len(questions), embedder.dimension)
+        by_store = {"passages": vectors[: len(passages)], "questions": vectors[len(passages):question_end],
+                    **{QUESTION_VIEW_STORES[view]: views[n] for n, view in enumerate(QUESTION_VIEWS)}}
+        final = write_version(
+            index_dir, answers, passages, questions, by_store, model_name=model_name, dimension=embedder.dimension,
+            normalized=embedder.normalized, corpus_sha256=corpus.source_sha256, passage_tokens=passage_tokens,
+            taggers=[getattr(t, "__name__", str(t)) for t in taggers], embedding_backend=embedder.document_backend,
+            vector_backend=vector_backend, previous=previous if (incremental and reason is None) else None,
+            started=started)
         switch_current(index_dir, final)
         discard_shards(index_dir)  # the new version holds every vector: the engine's kept work is spent
         prune_versions_and_collections(index_dir, keep_versions, vector_backend)
 
     added, updated, removed, unchanged = _diff(previous, answers)
-    return BuildReport(version, str(final), len(answers), len(questions), len(passages), added, updated, removed,
+    return BuildReport(final.name, str(final), len(answers), len(questions), len(passages), added, updated, removed,
                        unchanged, embedded, reused, round(time.perf_counter() - started, 3),
                        reason if incremental else None, embedded_questions=embedded_questions, engine=engine_summary)
+
+
+def write_version(index_dir: Path, answers: list[Answer], passages: list[Passage], questions: list[Question],
+                  vectors: dict[str, np.ndarray], *, model_name: str, dimension: int, normalized: bool,
+                  corpus_sha256: str, passage_tokens: int, taggers: list[str], embedding_backend: str,
+                  vector_backend: VectorBackend, previous: LoadedIndex | None = None,
+                  started: float | None = None) -> Path:
+    """Write a complete new version of `index_dir` (not yet current) and return its folder.
+
+    `vectors` holds each store's vectors (index/backends.py STORE_NAMES), row for row with `passages`
+    and `questions`. Everything is written into a staging folder, checksummed into the manifest and
+    renamed into place, so a crash leaves no partial version; the caller switches `current`.
+    """
+    started = time.perf_counter() if started is None else started
+    version = new_version_name()
+    root = versions_dir(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".tmp-{version}"
+    staging.mkdir()
+    try:
+        postings = {"questions": build_postings(q.embedding_text for q in questions),
+                    "answers": build_postings(a.answer for a in answers)}
+        write_catalog(staging / CATALOG_FILE, answers, questions, passages,
+                      {name: words_of(postings[name]) for name in LEXICONS})
+        files = [CATALOG_FILE, *compute_tables(answers, questions, passages).write(staging)]
+        for name in LEXICONS:
+            files += write_postings(staging, name, postings[name])
+        del postings
+        store_files, store_summary = write_stores(staging, version, answers, passages, questions, vectors, dimension,
+                                                  vector_backend=vector_backend, previous=previous)
+        files += store_files
+        manifest = Manifest(
+            version=version, model=model_name, dimension=dimension, normalized=normalized,
+            corpus_sha256=corpus_sha256, answers=len(answers), questions=len(questions),
+            passages=len(passages), passage_tokens=passage_tokens,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            build_seconds=round(time.perf_counter() - started, 3),
+            files={name: sha256_of(staging / name) for name in files},
+            settings={"taggers": taggers, "vector_store": store_summary},
+            embedding_backend=embedding_backend,
+        )
+        manifest.write(staging)
+        final = root / version
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
 
 
 def _previous_for_reuse(index_dir: Path, model_name: str, passage_tokens: int, dimension: int,
@@ -173,24 +204,9 @@ def _embed_with_cache(embedder: Embedder, texts: list[str], cache: dict[str, np.
             summary | {"seconds": round(time.perf_counter() - started, 3)})
 
 
-def _write_array(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:
-        np.save(handle, array.astype(np.float32), allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _diff(previous: LoadedIndex | None, answers: list[Answer]) -> tuple[int, int, int, int]:
     """(added, updated, removed, unchanged) answers relative to the previous version."""
-    before = {a.answer_id: a.content_hash for a in previous.answers} if previous else {}
+    before = {a.answer_id: a.content_hash for a in previous.answers} if previous else {}  # reads every record once
     after = {a.answer_id: a.content_hash for a in answers}
     added = sum(1 for i in after if i not in before)
     removed = sum(1 for i in before if i not in after)

@@ -121,7 +121,7 @@ class MilvusStore:
         self.dimension = dimension
         self.spec = spec
         self.consistency = consistency
-        self.known_ids = None if known_ids is None else frozenset(int(i) for i in known_ids)
+        self.known_ids = None if known_ids is None else sorted_ids(known_ids)
 
     # --- creating and opening -------------------------------------------------------------
 
@@ -217,14 +217,16 @@ class MilvusStore:
             self.client.delete(self.collection, ids=batch)  # deleting an absent id is a no-op
         return present
 
-    def search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None = None, *,
+               ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As `FaissStore.search`: `topics` and `ids` become the engine's filter expression."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, max(len(self), 1), MILVUS_MAX_TOPK))
-        hits = self._search(queries, k, topics, k)
+        expression = " and ".join(f"({e})" for e in (topic_filter(topics), id_filter(ids) if ids is not None else "") if e)
+        hits = self._search(queries, k, expression, k)
         if self.known_ids is not None and any(len(found) < k and raw == k for found, raw in hits):
             # A newer build added ids this version does not know: look further, once.
-            hits = self._search(queries, k, topics, min(MILVUS_MAX_TOPK, 4 * k + 64))
+            hits = self._search(queries, k, expression, min(MILVUS_MAX_TOPK, 4 * k + 64))
         scores = np.full((len(queries), k), PAD_SCORE, dtype=np.float32)
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         for row, (found, _) in enumerate(hits):
@@ -232,19 +234,20 @@ class MilvusStore:
                 ids[row, col], scores[row, col] = vid, score
         return scores, ids
 
-    def _search(self, queries: np.ndarray, k: int, topics: Sequence[str] | None, limit: int
+    def _search(self, queries: np.ndarray, k: int, expression: str, limit: int
                 ) -> list[tuple[list[tuple[int, float]], int]]:
         """Per query: the (id, score) hits this store may return, best first, and the raw hit count."""
         results = self.client.search(self.collection, data=queries.tolist(), limit=limit,
-                                     filter=topic_filter(topics), output_fields=[],
+                                     filter=expression, output_fields=[],
                                      search_params=self.spec.search_params(limit),
                                      consistency_level=self.consistency)
         out = []
         for hits in results:
             found = [(int(h["id"]), float(h["distance"])) for h in hits]
             raw = len(found)
-            if self.known_ids is not None:
-                found = [hit for hit in found if hit[0] in self.known_ids]
+            if self.known_ids is not None and found:
+                known = contains(self.known_ids, np.array([hit[0] for hit in found], dtype=np.int64))
+                found = [hit for hit, keep in zip(found, known.tolist()) if keep]
             # Equal scores come back in engine order; sort like FAISS does (score, then id) for stable ties.
             found.sort(key=lambda hit: (-hit[1], hit[0]))
             out.append((found, raw))
@@ -313,6 +316,22 @@ def byte_batches(sizes: Sequence[int], limit: int) -> list[tuple[int, int]]:
     if start < len(sizes):
         spans.append((start, len(sizes)))
     return spans
+
+
+def sorted_ids(ids: Iterable[int]) -> np.ndarray:
+    """`ids` as a sorted array without repeats (kept as given when it already is one: a mapped table)."""
+    array = ids if isinstance(ids, np.ndarray) else np.fromiter((int(i) for i in ids), dtype=np.int64)
+    if array.dtype == np.int64 and (len(array) < 2 or bool(np.all(array[1:] > array[:-1]))):
+        return array
+    return np.unique(array.astype(np.int64))
+
+
+def contains(sorted_array: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each of `values` is in `sorted_array` (one `searchsorted`)."""
+    if not len(sorted_array):
+        return np.zeros(len(values), dtype=bool)
+    where = np.minimum(np.searchsorted(sorted_array, values), len(sorted_array) - 1)
+    return np.asarray(sorted_array)[where] == values
 
 
 def id_filter(ids: Sequence[int]) -> str:

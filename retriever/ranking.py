@@ -25,6 +25,7 @@ import numpy as np
 from index.corpus import Answer
 from index.loader import LoadedIndex
 from index.passages import Passage
+from index.tables import has_any
 from retriever.confidence import ConfidenceModel
 from retriever.fusion import DEFAULT_MODEL_FILE, FUSIONS, LearnedModel
 from retriever.signals import SIGNALS, CandidateCounts, Candidates, SignalExtractor
@@ -84,11 +85,11 @@ class Ranker:
     """Ranks the answers of one loaded index; immutable once built, so it is safe across threads."""
 
     def __init__(self, index: LoadedIndex, config: RankingConfig = RankingConfig(),
-                 model: LearnedModel | None = None):
+                 model: LearnedModel | None = None, *, extractor: SignalExtractor | None = None):
         self.index = index
         self.config = config
-        self.answers = index.answers
-        self.extractor = SignalExtractor(index, config.counts)
+        self.answers = index.answers  # read from the catalog for the results only
+        self.extractor = extractor if extractor is not None else SignalExtractor(index, config.counts)
         self.model = model if model is not None else (
             LearnedModel.load(Path(config.model_file) if config.model_file else DEFAULT_MODEL_FILE)
             if config.fusion == "learned" else None)
@@ -96,13 +97,12 @@ class Ranker:
         self.threshold = (config.confidence_threshold if config.confidence_threshold is not None
                           else self.model.confidence_threshold if self.model is not None
                           else self.fallback_confidence.threshold)
-        self.id_order = _ranks([a.answer_id for a in self.answers])  # ties in score: answer id decides
-        self.same_text_rank = _ranks([" ".join(a.answer.lower().split()) for a in self.answers])  # equal texts, equal key
-        self.questions_by_flag: dict[str, np.ndarray] = {}  # index-time tag -> sorted positions of its questions
-        for position, answer in enumerate(self.answers):
-            for flag in answer.flags:
-                self.questions_by_flag.setdefault(flag, []).append(int(self.answer_question[position]))
-        self.questions_by_flag = {flag: np.unique(np.array(q, dtype=np.int64)) for flag, q in self.questions_by_flag.items()}
+        tables = index.tables
+        self.id_order = tables.answer_id_rank  # ties in score: answer id decides
+        self.same_text_rank = tables.answer_text_key  # equal texts, equal key
+        # index-time tag -> sorted positions of its questions (views of the mapped table)
+        self.questions_by_flag: dict[str, np.ndarray] = {flag: tables.questions_with_flag(flag)
+                                                         for flag in tables.names["flags"]}
 
     @property
     def answer_question(self) -> np.ndarray:
@@ -123,16 +123,15 @@ class Ranker:
         fused = self.fuse(candidates)
         confidences = self.confidences(candidates, fused)
         picked = self.pick(candidates, fused, k, per_question, exclude_flags)
+        positions = [int(candidates.positions[i]) for i in picked]
+        hits = [candidates.best_passage.get(position) for position in positions]
+        passages = dict(zip((h[0] for h in hits if h), self.index.catalog.passages_by_id([h[0] for h in hits if h])))
         results = []
-        for i in picked:
-            position = int(candidates.positions[i])
-            result = RankedAnswer(self.answers[position], float(fused[i]),
-                                  {name: float(candidates.values[name][i]) for name in SIGNALS},
+        for i, position, answer, hit in zip(picked, positions, self.answers.at(positions), hits):
+            result = RankedAnswer(answer, float(fused[i]), {name: float(candidates.values[name][i]) for name in SIGNALS},
                                   confidence=float(confidences[i]))
-            passage = int(candidates.best_passages[i])
-            if passage >= 0:
-                result.highlight = self.index.passage_by_vector[passage]
-                result.highlight_score = float(candidates.values["a_best"][i])
+            if hit is not None:
+                result.highlight, result.highlight_score = passages[hit[0]], hit[1]
             results.append(result)
         best = max((r.confidence for r in results), default=None)
         return Ranking(results, len(candidates.positions),
@@ -156,21 +155,23 @@ class Ranker:
              exclude_flags: Sequence[str] = ()) -> list[int]:
         """Indices into `candidates` of the results, in order (pure: training and evaluation call it too)."""
         order = self._order(candidates.positions, fused)
-        if exclude_flags:
-            excluded = set(exclude_flags)
-            order = [i for i in order if excluded.isdisjoint(self.answers[candidates.positions[i]].flags)]
+        bits = self.index.tables.flag_bits(exclude_flags) if exclude_flags else None
+        if bits is not None:
+            flagged = has_any(self.index.tables.answer_flags[candidates.positions], bits)
+            order = [i for i in order if not flagged[i]]
+        texts = np.asarray(self.same_text_rank[candidates.positions]).tolist()
+        question_of = np.asarray(self.answer_question[candidates.positions]).tolist()
         picked, seen_texts, per = [], set(), {}
         for i in order:
-            position = int(candidates.positions[i])
-            if self.same_text_rank[position] in seen_texts:
+            if texts[i] in seen_texts:
                 continue
-            question = int(self.answer_question[position])
+            question = question_of[i]
             if per_question is not None:
                 if per.get(question, 0) >= per_question:
                     continue
                 if question not in per and len(per) == k:
                     continue
-            seen_texts.add(self.same_text_rank[position])
+            seen_texts.add(texts[i])
             per[question] = per.get(question, 0) + 1
             picked.append(i)
             if per_question is None and len(picked) == k:
@@ -185,9 +186,3 @@ class Ranker:
             _, first_seen, group = np.unique(questions, return_index=True, return_inverse=True)
             by_score = by_score[np.argsort(first_seen[group], kind="stable")]
         return by_score.tolist()
-
-
-def _ranks(keys: list[str]) -> np.ndarray:
-    """Dense rank of each key in sorted order: equal keys get equal ranks."""
-    order = {key: rank for rank, key in enumerate(sorted(set(keys)))}
-    return np.array([order[key] for key in keys], dtype=np.int64)

@@ -1,18 +1,22 @@
 """From a worry to candidate answers, each with named signals computed exactly for it.
 
 Each source returns its own top candidates, and only their union is scored:
-- the question views (title, body, and title + body as one text): the best questions by cosine;
-- the passages (every answer is split into passages, so nothing past the model's window is lost);
-- BM25 over questions and over answers (an inverted index: work in proportion to the query words'
-  postings, not to the corpus).
+- the question views (title, body, and title + body as one text): the nearest questions in each
+  view's vector store;
+- the passages (every answer is split into passages, so nothing past the model's window is lost):
+  the nearest passages in the passage store;
+- BM25 over questions and over answers (an inverted-index top-k: work in proportion to the query
+  words' postings, not to the corpus; retriever/lexical.py).
 Then every candidate gets every signal exactly, whichever source found it: its question's cosine
-per view, its best and mean passage cosine (its passage vectors fetched by id), BM25 of its question
-and of its text, and a few facts about it (upvotes, length, how many answers its question has,
-whether the worry's subject matches the question's). The fusion (fusion.py) turns these named
-signals into one score; training (scripts/train_ranker.py) reads exactly the same ones.
+per view (its question's vectors fetched by id), its best and mean passage cosine (its passage
+vectors fetched by id), BM25 of its question and of its text, and a few facts about it (upvotes,
+length, how many answers its question has, whether the worry's subject matches the question's),
+read from the index's mapped tables (index/tables.py) for the candidates only. The fusion
+(fusion.py) turns these named signals into one score; training (scripts/train_ranker.py) reads
+exactly the same ones. Nothing here walks every answer or question of the index.
 
-Topic filters are applied inside the sources (the stores' id selectors, the BM25 postings), never
-by scoring the whole corpus and masking it.
+Topic filters are applied inside the sources (the stores' id selectors or filter expressions, the
+BM25 candidates' topic bits), never by scoring the whole corpus and masking it.
 """
 from __future__ import annotations
 
@@ -23,8 +27,10 @@ from typing import Sequence
 import numpy as np
 
 from index.loader import LoadedIndex
-from retriever.lexical import LexicalIndex
-from retriever.subject import subject_of
+from index.subject import subject_of
+from index.tables import has_any, lookup_positions
+from index.bm25 import tokenize
+from retriever.lexical import DocFilter, LexicalIndex
 
 # The named signals, in the order the learned model reads them (retriever/data/ranker.json names them too).
 SIGNALS = (
@@ -37,6 +43,7 @@ SIGNALS = (
     "q_best_gap", "a_best_gap",                         # distance to the query's best candidate on q_best / a_best
     "query_words",                                      # log words in the worry
 )
+VIEW_ORDER = ("combined", "title", "body")  # rows of the question cosines: q_combined, q_title, q_body
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,9 @@ class Candidates:
 
     positions: np.ndarray
     values: dict[str, np.ndarray]
-    best_passages: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each one's closest passage id (-1: none)
+    best_passage: dict[int, tuple[int, float]] = field(default_factory=dict)  # answer position -> (passage id, cosine)
     questions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # each candidate's question position
+    _per_question: dict = field(default_factory=dict, repr=False, compare=False)  # names -> per_question's result
 
     def matrix(self, names: Sequence[str] = SIGNALS) -> np.ndarray:
         """(candidates, len(names)) float64: the signals in `names` order."""
@@ -64,15 +72,32 @@ class Candidates:
     def per_question(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(distinct questions, len(names) + 1) and each candidate's row in it: per question the
         highest value of each signal over its candidate answers, then log(1 + its candidate answers).
-        Relevance was judged per question: a model scores questions, not answer counts."""
-        unique, inverse = np.unique(self.questions, return_inverse=True)
-        if not len(unique):
-            return np.zeros((0, len(names) + 1)), inverse
-        order = np.argsort(inverse, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
-        table = np.maximum.reduceat(self.matrix(names)[order], starts, axis=0)
-        counts = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
-        return np.column_stack([table, np.log1p(counts)]), inverse
+        Relevance was judged per question: a model scores questions, not answer counts. Computed once
+        per candidate set and set of names (fusion and confidence both read it)."""
+        key = tuple(names)
+        if key not in self._per_question:
+            unique, inverse = np.unique(self.questions, return_inverse=True)
+            values = self.matrix(names)
+            if len(values):
+                order = np.argsort(inverse, kind="stable")
+                starts = np.searchsorted(inverse[order], np.arange(len(unique)))
+                table = np.maximum.reduceat(values[order], starts, axis=0)
+            else:
+                table = np.full((0, len(names)), -np.inf)
+            counts = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
+            self._per_question[key] = (np.column_stack([table, np.log1p(counts)]), inverse)
+        return self._per_question[key]
+
+
+@dataclass(frozen=True)
+class QueryFilter:
+    """What a query may return: `topics` (inside every store and BM25), and/or only the answers of
+    `questions` (sorted question positions: a crisis situation's, retriever/crisis_retrieval.py)."""
+
+    topics: Sequence[str] | None
+    questions: np.ndarray | None
+    question_ok: DocFilter | None  # question positions -> allowed (None: all)
+    answer_ok: DocFilter | None  # answer positions -> allowed (None: all)
 
 
 class SignalExtractor:
@@ -81,42 +106,35 @@ class SignalExtractor:
     def __init__(self, index: LoadedIndex, counts: CandidateCounts = CandidateCounts()):
         self.index = index
         self.counts = counts
-        answers, questions = index.answers, index.questions
-        self.question_position = {q.question_id: i for i, q in enumerate(questions)}
-        self.answer_question = np.array([self.question_position[a.question_id] for a in answers], dtype=np.int64)
-        self.question_lexical = LexicalIndex([q.embedding_text for q in questions])
-        self.answer_lexical = LexicalIndex([a.answer for a in answers])
-        upvotes = np.array([a.upvotes for a in answers], dtype=np.float64)
-        self.prior = np.log1p(upvotes) / math.log1p(max(upvotes.max(initial=0.0), 1.0))
-        self.length = np.log1p(np.array([len(a.answer) for a in answers], dtype=np.float64))
-        self.question_answers = np.log1p(np.bincount(self.answer_question, minlength=len(questions)).astype(np.float64))
-        self.question_subject = np.array([subject_of(f"{q.title} {q.text}") for q in questions])
-        self.passages_of = [np.array([p.passage_id for p in index.passages_by_answer.get(a.answer_id, [])], dtype=np.int64)
-                            for a in answers]
-        # the same as one flat array: answer i's passages are flat_passages[first_passage[i]:][:passage_count[i]]
-        self.passage_count = np.array([len(ids) for ids in self.passages_of], dtype=np.int64)
-        self.first_passage = np.concatenate([[0], np.cumsum(self.passage_count)[:-1]]).astype(np.int64)
-        self.flat_passages = (np.concatenate(self.passages_of) if self.passages_of else np.zeros(0)).astype(np.int64)
-        self.passage_owner = IdLookup(np.concatenate(self.passages_of) if self.passages_of else [],
-                                      np.repeat(np.arange(len(answers)), [len(ids) for ids in self.passages_of]))
-        # question vectors per view, (views, questions, dimension): combined from its store, then title, body
-        combined = np.asarray(index.question_store.get_vectors([q.vector_id for q in questions]), dtype=np.float32)
-        views = [combined] + (list(index.question_views) if index.question_views is not None else [combined, combined])
-        self.question_vectors = np.stack(views)
-        self.topic_answers: dict[str, np.ndarray] = {}
-        self.topic_questions: dict[str, np.ndarray] = {}
-        for topic in index.topics:
-            self.topic_answers[topic] = np.array([i for i, a in enumerate(answers) if topic in a.topics], dtype=np.int64)
-            self.topic_questions[topic] = np.array([i for i, q in enumerate(questions) if topic in q.topics],
-                                                   dtype=np.int64)
+        self.tables = tables = index.tables
+        self.answer_question = tables.answer_question
+        self.question_lexical = LexicalIndex(postings=index.postings("questions"))
+        self.answer_lexical = LexicalIndex(postings=index.postings("answers"))
+        self.prior, self.length = tables.answer_prior, tables.answer_length
+        self.question_answers = tables.question_answer_count
+        self.question_subject = tables.question_subject
+        views = index.view_stores  # an index without views matches title + body for all three
+        self.view_stores = [index.question_store] + ([views["title"], views["body"]] if views else
+                                                     [index.question_store, index.question_store])
 
-    def allowed(self, topics: Sequence[str] | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Sorted answer and question positions under `topics` (None, None: no filter)."""
-        if not topics:
-            return None, None
-        answers = np.unique(np.concatenate([self.topic_answers.get(t, np.zeros(0, np.int64)) for t in topics]))
-        questions = np.unique(np.concatenate([self.topic_questions.get(t, np.zeros(0, np.int64)) for t in topics]))
-        return answers, questions
+    def query_filter(self, topics: Sequence[str] | None, only_questions: np.ndarray | None) -> QueryFilter:
+        tables = self.tables
+        bits = tables.topic_bits(topics) if topics else None
+        if topics and bits is None:  # only unknown topics: nothing may be returned
+            return QueryFilter(topics, only_questions, lambda q: np.zeros(len(q), bool), lambda a: np.zeros(len(a), bool))
+        allowed = None if only_questions is None else np.asarray(only_questions, dtype=np.int64)
+
+        def question_ok(q: np.ndarray) -> np.ndarray:
+            keep = np.ones(len(q), bool) if bits is None else has_any(tables.question_topics[q], bits)
+            return keep if allowed is None else keep & np.isin(q, allowed)
+
+        def answer_ok(a: np.ndarray) -> np.ndarray:
+            keep = np.ones(len(a), bool) if bits is None else has_any(tables.answer_topics[a], bits)
+            return keep if allowed is None else keep & np.isin(self.answer_question[a], allowed)
+
+        if bits is None and allowed is None:
+            return QueryFilter(None, None, None, None)
+        return QueryFilter(topics, allowed, question_ok, answer_ok)
 
     def candidates(self, query: str, vector: np.ndarray, topics: Sequence[str] | None = None,
                    only_questions: np.ndarray | None = None) -> Candidates:
@@ -126,49 +144,58 @@ class SignalExtractor:
         questions, e.g. the questions of one crisis situation (retriever/crisis_retrieval.py).
         """
         vector = np.asarray(vector, dtype=np.float32)
-        allowed_answers, allowed_questions = self.allowed(topics)
-        if only_questions is not None:
-            allowed_questions = only_questions if allowed_questions is None else np.intersect1d(allowed_questions,
-                                                                                               only_questions)
-            in_questions = np.flatnonzero(np.isin(self.answer_question, allowed_questions))
-            allowed_answers = in_questions if allowed_answers is None else np.intersect1d(allowed_answers, in_questions)
-        view_scores = self.question_vectors @ vector  # (views, questions): a few thousand products per view
-        chosen_questions = [self._top(view_scores[v], self.counts.questions, allowed_questions)
-                            for v in range(len(view_scores))]
-        lexical = (self.question_lexical.sparse_scores(query), self.answer_lexical.sparse_scores(query))  # once each
-        lexical_questions, _ = LexicalIndex.top(lexical[0], self.counts.lexical, allowed_questions)
-        lexical_answers, _ = LexicalIndex.top(lexical[1], self.counts.lexical, allowed_answers)
-        passage_hits = self._passage_hits(vector, topics)
-        questions = np.unique(np.concatenate([*chosen_questions, lexical_questions]))
-        from_questions = np.flatnonzero(np.isin(self.answer_question, questions))
-        positions = np.unique(np.concatenate([from_questions, lexical_answers, passage_hits]))
-        if allowed_answers is not None:
-            positions = np.intersect1d(positions, allowed_answers)
-        values, best_passages = self._signals(query, vector, positions, view_scores, lexical)
-        return Candidates(positions, values, best_passages, self.answer_question[positions])
+        where = self.query_filter(topics, only_questions)
+        words = tokenize(query)
+        lexical_q, lexical_a = self.question_lexical.tokens(words), self.answer_lexical.tokens(words)
+        chosen = self._question_hits(vector, where)
+        lexical_questions, _ = self.question_lexical.top(lexical_q, self.counts.lexical, where.question_ok)
+        lexical_answers, _ = self.answer_lexical.top(lexical_a, self.counts.lexical, where.answer_ok)
+        best_passage = self._passage_hits(vector, where)
+        questions = np.unique(np.concatenate([*chosen, lexical_questions]))
+        from_questions = self.tables.answers_of_questions(questions)
+        positions = np.unique(np.concatenate([from_questions, lexical_answers,
+                                              np.fromiter(best_passage, dtype=np.int64, count=len(best_passage))]))
+        if where.answer_ok is not None:
+            positions = positions[where.answer_ok(positions)]
+        signals = self.signals(query, vector, positions, best_passage, lexical_q, lexical_a)
+        return Candidates(positions, signals, best_passage, self.answer_question[positions])
 
-    def _top(self, scores: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
-        if allowed is not None:
-            scores = scores[allowed]
-        k = min(k, len(scores))
-        if not k:
-            return np.zeros(0, np.int64)
-        part = np.argpartition(-scores, k - 1)[:k]
-        return part if allowed is None else allowed[part]
+    def _question_hits(self, vector: np.ndarray, where: QueryFilter) -> list[np.ndarray]:
+        """The nearest questions (positions) of each view store, inside the filter."""
+        ids = None if where.questions is None else np.asarray(self.tables.question_vector_id)[where.questions]
+        found, seen = [], {}
+        for store in self.view_stores:
+            if id(store) not in seen:
+                _, hits = store.search(vector, self.counts.questions, where.topics or None, ids=ids)
+                positions = lookup_positions(self.tables.question_lookup_ids, self.tables.question_lookup_position,
+                                             hits[0])
+                seen[id(store)] = positions[positions >= 0]
+            found.append(seen[id(store)])
+        return found
 
-    def _passage_hits(self, vector: np.ndarray, topics) -> np.ndarray:
-        """Positions of the answers owning the passage store's top hits (an id this version does not know: skipped)."""
-        _, ids = self.index.passage_store.search(vector, self.counts.passages, topics or None)
-        owners = self.passage_owner.positions(ids[0][ids[0] >= 0])
-        return np.unique(owners[owners >= 0])
+    def _passage_hits(self, vector: np.ndarray, where: QueryFilter) -> dict[int, tuple[int, float]]:
+        """{answer position: (its best retrieved passage id, cosine)} from the passage store's top hits."""
+        scores, ids = self.index.passage_store.search(vector, self.counts.passages, where.topics or None)
+        owners = lookup_positions(self.tables.passage_lookup_ids, self.tables.passage_lookup_owner, ids[0])
+        known = owners >= 0
+        if where.answer_ok is not None:
+            known[known] = where.answer_ok(owners[known])
+        owners, ids, scores = owners[known], ids[0][known], scores[0][known]
+        _, first = np.unique(owners, return_index=True)  # best first: the first hit of an answer is its best
+        first.sort()
+        return dict(zip(owners[first].tolist(), zip(ids[first].tolist(), scores[first].astype(np.float64).tolist())))
 
-    def _signals(self, query: str, vector: np.ndarray, positions: np.ndarray, view_scores: np.ndarray,
-                 lexical) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def signals(self, query: str, vector: np.ndarray, positions: np.ndarray,
+                best_passage: dict[int, tuple[int, float]], lexical_q: list[int], lexical_a: list[int],
+                question_scores: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every signal of the candidates at `positions` (ascending); `question_scores` (3, questions):
+        the worry's cosines to every question view when a full scan has them (retriever/exact.py)."""
         questions = self.answer_question[positions]
-        q_views = view_scores[:, questions].astype(np.float64)
-        a_best, a_mean, best_passages = self._passage_cosines(vector, positions)
-        bm25_q = LexicalIndex.scores_of(lexical[0], questions).astype(np.float64)
-        bm25_a = LexicalIndex.scores_of(lexical[1], positions).astype(np.float64)
+        q_views = (self.question_cosines(vector, questions) if question_scores is None
+                   else question_scores[:, questions]).astype(np.float64)
+        a_best, a_mean = self._passage_cosines(vector, positions, best_passage)
+        bm25_q = self.question_lexical.scores_of(lexical_q, questions).astype(np.float64)
+        bm25_a = self.answer_lexical.scores_of(lexical_a, positions).astype(np.float64)
         worry_subject = subject_of(query)
         q_best = q_views.max(axis=0) if len(positions) else np.zeros(0)
         values = {
@@ -176,51 +203,54 @@ class SignalExtractor:
             "a_best": a_best, "a_mean": a_mean,
             "bm25_q": bm25_q / max(bm25_q.max(initial=0.0), 1e-9), "bm25_a": bm25_a / max(bm25_a.max(initial=0.0), 1e-9),
             "bm25_q_log": np.log1p(bm25_q), "bm25_a_log": np.log1p(bm25_a),
-            "prior": self.prior[positions], "a_length": self.length[positions],
-            "q_answers": self.question_answers[questions],
+            "prior": np.asarray(self.prior[positions]), "a_length": np.asarray(self.length[positions]),
+            "q_answers": np.asarray(self.question_answers[questions]),
             "subject_named": np.full(len(positions), float(worry_subject != "self")),
-            "subject_match": (self.question_subject[questions] == worry_subject).astype(np.float64),
+            "subject_match": (np.asarray(self.question_subject[questions])
+                              == self.tables.subject_code(worry_subject)).astype(np.float64),
             "q_best_gap": q_best - q_best.max(initial=0.0), "a_best_gap": a_best - a_best.max(initial=0.0),
             "query_words": np.full(len(positions), math.log1p(len(query.split()))),
         }
-        return {name: values[name] for name in SIGNALS}, best_passages
+        return {name: values[name] for name in SIGNALS}
 
-    def _passage_cosines(self, vector: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Best and mean cosine of the worry to each candidate's passages (their vectors fetched by id, in
-        one gather), and the id of the closest passage (the highlight), -1 for an answer without passages."""
-        counts = self.passage_count[positions]
-        total = int(counts.sum())
-        best, mean, closest = np.zeros(len(positions)), np.zeros(len(positions)), np.full(len(positions), -1, np.int64)
-        if not total:
-            return best, mean, closest
-        # flat positions of every candidate's passages, in candidate order, without a Python loop
-        offsets = np.repeat(self.first_passage[positions] - (np.cumsum(counts) - counts), counts) + np.arange(total)
-        ids = self.flat_passages[offsets]
-        cosines = np.asarray(self.index.passage_store.get_vectors(ids), dtype=np.float32) @ vector
-        has = counts > 0
-        starts = (np.cumsum(counts) - counts)[has]
-        best[has] = np.maximum.reduceat(cosines, starts)
-        mean[has] = np.add.reduceat(cosines, starts) / counts[has]
+    def question_cosines(self, vector: np.ndarray, questions: np.ndarray) -> np.ndarray:
+        """(3, len(questions)) float32: the worry's cosine to each question's combined, title and body
+        vectors (fetched by id from each view store, once per distinct question)."""
+        unique, back = np.unique(questions, return_inverse=True)
+        ids = np.asarray(self.tables.question_vector_id)[unique]
+        rows, done = [], {}
+        for store in self.view_stores:
+            if id(store) not in done:
+                done[id(store)] = np.asarray(store.get_vectors(ids), dtype=np.float32) @ vector if len(ids) else \
+                    np.zeros(0, np.float32)
+            rows.append(done[id(store)][back])
+        return np.stack(rows) if len(questions) else np.zeros((3, 0), np.float32)
+
+    def passage_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these passages (the reference in retriever/exact.py reads exact ones)."""
+        return np.asarray(self.index.passage_store.get_vectors(ids), dtype=np.float32)
+
+    def _passage_cosines(self, vector: np.ndarray, positions: np.ndarray,
+                         best_passage: dict[int, tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """Best and mean cosine of the worry to each candidate's passages (their vectors fetched by id);
+        the best passage of a candidate no passage hit found becomes its highlight."""
+        ids, counts = self.tables.passages_of(positions)
+        if not len(ids):
+            return np.zeros(len(positions)), np.zeros(len(positions))
+        cosines = self.passage_vectors(ids) @ vector
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        safe = np.maximum(counts, 1)
+        clipped = np.minimum(starts, len(cosines) - 1)
+        top = np.maximum.reduceat(cosines, clipped)
+        best = top.astype(np.float64)
+        mean = np.add.reduceat(cosines, clipped).astype(np.float64) / safe
+        best[counts == 0], mean[counts == 0] = 0.0, 0.0
+        # an answer's best passage is also its highlight: the first passage at its maximum (np.argmax's choice)
         segment = np.repeat(np.arange(len(positions)), counts)
-        at_best = np.flatnonzero(cosines == best[segment])
-        owners, first = np.unique(segment[at_best], return_index=True)
-        closest[owners] = ids[at_best[first]]
-        return best, mean, closest
-
-
-class IdLookup:
-    """Maps 63-bit vector ids to positions with one `searchsorted`, for whole arrays of ids at once
-    (-1 for an id it does not know: a shared Milvus collection may return ids of a newer version)."""
-
-    def __init__(self, ids: Sequence[int], values: np.ndarray):
-        ids = np.asarray(ids, dtype=np.int64)
-        order = np.argsort(ids)
-        self.ids = ids[order]
-        self.values = np.asarray(values, dtype=np.int64)[order]
-
-    def positions(self, ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        if not len(self.ids):
-            return np.full(len(ids), -1, dtype=np.int64)
-        where = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
-        return np.where(self.ids[where] == ids, self.values[where], -1)
+        at_max = np.flatnonzero(cosines == top[segment])
+        first = at_max[np.concatenate([[True], segment[at_max][1:] != segment[at_max][:-1]])] if len(at_max) else at_max
+        owners = np.asarray(positions)[segment[first]]
+        missing = ~np.isin(owners, np.fromiter(best_passage, dtype=np.int64, count=len(best_passage)))
+        best_passage.update(zip(owners[missing].tolist(),
+                                zip(ids[first[missing]].tolist(), cosines[first[missing]].astype(np.float64).tolist())))
+        return best, mean

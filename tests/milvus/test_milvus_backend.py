@@ -59,7 +59,8 @@ def worry_vectors(embedder):
 def test_a_milvus_version_records_its_collections_but_no_vectors_and_no_uri(milvus_small_index_dir, milvus_backend):
     version = current_version_dir(milvus_small_index_dir)
     records = sorted(p.name for p in version.glob("*.milvus.json"))
-    assert records == ["passages.milvus.json", "questions.milvus.json"]
+    assert records == ["passages.milvus.json", "question_body.milvus.json", "question_title.milvus.json",
+                       "questions.milvus.json"]
     assert not list(version.glob("*.faiss"))
     for record in records:
         text = (version / record).read_text()
@@ -311,3 +312,26 @@ def test_the_documented_milvus_lite_command_line_builds_and_searches(milvus_lite
     assert summary["added"] == 6 and (tmp_path / "milvus.db").exists()
     found = run("search.py", "how do i stop a panic attack in a crowd", "--index-dir", "idx", "--k", "1")
     assert found["results"][0]["question_id"] == "how-can-i-stop-panic-attacks"
+
+
+def test_the_api_reloads_a_new_milvus_version_as_it_does_a_faiss_one(tmp_path, small_csv, embedder, milvus_backend):
+    """The reloader opens the new version with the deployment's Milvus settings (it used to open every
+    version as FAISS files, so a replica on Milvus refused each new version)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from settings import Settings
+
+    directory = tmp_path / "index"
+    build_index(load_corpus(small_csv), embedder, directory, model_name=MODEL, passage_tokens=32,
+                vector_backend=milvus_backend)
+    service = SearchService(embedder, load_index(directory, vector_backend=milvus_backend))
+    settings = Settings(index_dir=directory, admin_token="reload-token", reload_poll_seconds=0, vector_backend="milvus",
+                        milvus_uri=milvus_backend.milvus_uri, milvus_collection_prefix=milvus_backend.collection_prefix,
+                        milvus_consistency=milvus_backend.consistency)
+    report = build_index(load_corpus(_changed_corpus(small_csv)), embedder, directory, model_name=MODEL,
+                         passage_tokens=32, incremental=True, vector_backend=milvus_backend)
+    with TestClient(create_app(settings, service=service)) as client:
+        reloaded = client.post("/v1/admin/reload?wait=true", headers={"Authorization": "Bearer reload-token"}).json()
+        assert reloaded["status"] == "swapped" and reloaded["serving_version"] == report.version, reloaded
+        assert client.post("/v1/search", json={"query": "my mother calls all the time", "k": 3}).status_code == 200

@@ -1,0 +1,59 @@
+"""On the real corpus, the sublinear path (nearest-neighbour stores, inverted-index BM25, signals read
+for the candidates only) ranks exactly as the full scan (retriever/exact.py: every question view and
+passage scored by one matrix product, BM25 over every document holding a query word), which is how
+the ranker found its candidates before. At CounselChat size the stores are flat (exact), so the
+same answers must come in the same order with the same highlights, for ordinary and crisis
+queries, with and without topic filters; scores may differ in the last float32 bits (cosines of a
+candidate are computed on its own vectors instead of read from one product over all of them).
+Candidate counts may differ by the answers of a question tied with another at a source's cut-off
+(two questions with the same title: which one the 100th place goes to is arbitrary either way).
+"""
+import numpy as np
+import pytest
+
+from index.loader import load_index
+from retriever.crisis_retrieval import rank_for_crisis
+from retriever.evaluation import read_qrels
+from retriever.exact import FullScanExtractor
+from retriever.ranking import Ranker, RankingConfig
+from scripts.load_test import WORRIES
+from tests.conftest import ROOT
+
+TOPICS = [None, ["depression"], ["anxiety", "relationships"], ["grief-and-loss"]]
+
+
+@pytest.fixture(scope="module")
+def worries(real_embedder):
+    judged = [w.text for w in read_qrels(ROOT / "data" / "ranking" / "qrels.tsv")]
+    texts = list(dict.fromkeys([*WORRIES, *judged[::3]]))
+    return texts, real_embedder.encode(texts)
+
+
+def same_ranking(got, want, what: str) -> None:
+    assert [r.answer.answer_id for r in got.results] == [r.answer.answer_id for r in want.results], what
+    np.testing.assert_allclose([r.score for r in got.results], [r.score for r in want.results], atol=1e-5, err_msg=what)
+    np.testing.assert_allclose([r.confidence for r in got.results], [r.confidence for r in want.results], atol=1e-5)
+    assert [r.highlight for r in got.results] == [r.highlight for r in want.results], what
+    assert got.low_confidence == want.low_confidence, what
+
+
+@pytest.mark.parametrize("fusion", ["learned", "weighted", "rrf"])
+def test_the_sublinear_path_ranks_as_the_full_scan_on_the_real_corpus(real_index_dir, worries, fusion):
+    index = load_index(real_index_dir)
+    config = RankingConfig(fusion=fusion)
+    ranker = Ranker(index, config)
+    reference = Ranker(index, config, extractor=FullScanExtractor(index, config.counts))
+    texts, vectors = worries
+    compared = 0
+    for n, (text, vector) in enumerate(zip(texts, vectors)):
+        topics = TOPICS[n % len(TOPICS)]
+        for k, per_question in ((10, None), (50, None), (5, 2)):
+            same_ranking(ranker.rank(text, vector, k, topics, per_question=per_question),
+                         reference.rank(text, vector, k, topics, per_question=per_question), f"{text!r} {topics} {k}")
+            compared += 1
+        if n % 4 == 0:
+            families = (["suicide"], ["self_harm"], ["violence"])[n % 3]
+            same_ranking(rank_for_crisis(ranker, text, vector, 10, families, n % 2 == 0),
+                         rank_for_crisis(reference, text, vector, 10, families, n % 2 == 0), f"crisis {text!r}")
+            compared += 1
+    assert compared > 400
