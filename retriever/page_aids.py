@@ -9,7 +9,9 @@ nothing is computed twice. For CounselChat the whole build takes about 0.3 s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
+
+import numpy as np
 
 from index.loader import Question
 
@@ -26,19 +28,21 @@ class PageAids:
     speller: Speller
     facets: TopicFacets
     related: RelatedQuestions
-    questions: list[Question]  # the index's, in the order of the ranker's tables
-    question_position: dict[str, int]
+    questions: Sequence[Question]  # the index's (read from its catalog), in the order of the ranker's tables
+    question_position: Callable[[str], int | None]  # question id -> its position (the catalog's lookup)
 
     def related_questions(self, question_ids: Sequence[str], limit: int) -> list[list[tuple[Question, float]]]:
         """For each question id, its `limit` nearest questions with their cosine, nearest first."""
-        positions = [self.question_position[q] for q in question_ids]
+        positions = [self.question_position(q) for q in question_ids]
         return [[(self.questions[r.position], r.similarity) for r in row] for row in self.related.of(positions, limit)]
 
     @classmethod
     def build(cls, ranker: Ranker) -> "PageAids":
         index = ranker.index
-        texts = [f"{q.title} {q.text}" for q in index.questions] + [a.answer for a in index.answers]
-        return cls(suggestions=SuggestionIndex(index.questions), speller=Speller(texts),
+        questions = list(index.questions)  # one read of the catalog for the words, topics and titles
+        texts = [f"{q.title} {q.text}" for q in questions] + [a.answer for a in index.answers]
+        vectors = index.question_store.get_vectors(np.asarray(index.tables.question_vector_id))  # the combined view
+        return cls(suggestions=SuggestionIndex(questions), speller=Speller(texts),
                    facets=TopicFacets(list(index.topics), [a.topics for a in index.answers], ranker.answer_question),
-                   related=RelatedQuestions(ranker.extractor.question_vectors[0]), questions=index.questions,
-                   question_position=ranker.extractor.question_position)
+                   related=RelatedQuestions(vectors), questions=index.questions,
+                   question_position=index.catalog.question_position)

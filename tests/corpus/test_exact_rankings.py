@@ -53,7 +53,9 @@ def test_the_sublinear_path_ranks_as_the_full_scan_on_the_real_corpus(real_index
             compared += 1
         if n % 4 == 0:
             families = (["suicide"], ["self_harm"], ["violence"])[n % 3]
-            same_ranking(rank_for_crisis(ranker, text, vector, 10, families, n % 2 == 0),
-                         rank_for_crisis(reference, text, vector, 10, families, n % 2 == 0), f"crisis {text!r}")
+            level = ("high", "concern")[n // 4 % 2]  # within the situation's questions, and the whole index
+            same_ranking(rank_for_crisis(ranker, text, vector, 10, level, families, n % 2 == 0),
+                         rank_for_crisis(reference, text, vector, 10, level, families, n % 2 == 0),
+                         f"crisis {level} {text!r}")
             compared += 1
     assert compared > 400
