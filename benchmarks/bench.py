@@ -48,7 +48,7 @@ from index.layout import current_version_dir
 from index.loader import load_index
 from index.store import single_threaded
 from api.wiring import serving_threads
-from retriever.evaluation import read_labelled_queries, relevant_answers, score_system, timed_encodings
+from retriever.evaluation import read_labelled_queries, score_system
 from retriever.service import SearchService
 from settings import Settings
 
@@ -58,14 +58,18 @@ MODEL = "all-MiniLM-L6-v2"
 
 
 def evaluate(service: SearchService, path: Path) -> dict[str, float | None]:
-    """nDCG@10 and hit@1 on the labelled worries, exactly as scripts/evaluate.py scores them."""
-    kept = [(q, relevant_answers(service.index, q)) for q in read_labelled_queries(path)]
-    kept = [(q, wanted) for q, wanted in kept if wanted]
-    if not kept:  # a --limit-answers subset may hold no relevant answer: no score, rather than a false 0
+    """nDCG@10 and hit@1 on the labelled worries, scored by retriever/evaluation.py through the service."""
+    worries = read_labelled_queries(path)
+    vectors = service.embedder.encode([w.text for w in worries])
+
+    def system(text: str, vector):
+        ranking = service.search(text, 10, query_vector=vector).ranking
+        return [r.answer for r in ranking.results], ranking.low_confidence
+
+    scores = score_system("bench", system, service.index, worries, vectors)
+    if not scores.worries:  # a --limit-answers subset may hold no relevant answer: no score, rather than a false 0
         return {"ndcg@10": None, "hit@1": None, "queries": 0}
-    vectors, encode_ms = timed_encodings(service.embedder, [q.text for q, _ in kept])
-    scores = score_system("bench", service, [q for q, _ in kept], [w for _, w in kept], vectors, encode_ms)
-    return {"ndcg@10": round(scores.ndcg_at_10, 4), "hit@1": round(scores.hit_at_1, 4), "queries": scores.queries}
+    return {"ndcg@10": round(scores.ndcg_at_10, 4), "hit@1": round(scores.hit_at_1, 4), "queries": scores.worries}
 
 
 def timed_build(corpus, backend: str, index_dir: Path, models: Path, incremental: bool = False) -> dict:
@@ -120,12 +124,12 @@ def measure_in_process(service: SearchService, queries: list[str], repeats: int)
     return samples
 
 
-def start_api(index_dir: Path, env_extra: dict[str, str], workdir: Path, workers: int = 1
+def start_api(index_dir: Path, env_extra: dict[str, str], workdir: Path, workers: int = 1, cwd: Path = ROOT
               ) -> tuple[subprocess.Popen, str, float]:
     """Start the API on loopback; return the process, its URL and seconds from spawn to /readyz 200.
 
     One process: `uvicorn api.main:app`, as people run it. Several: `scripts/serve.py` with WORKERS,
-    the supervisor that shares one port among worker processes.
+    the supervisor that shares one port among worker processes. `cwd`: the checkout whose code runs.
     """
     port = free_port()
     env = {**os.environ, "INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -135,7 +139,7 @@ def start_api(index_dir: Path, env_extra: dict[str, str], workdir: Path, workers
                [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
                 "--log-level", "warning"])
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = started + 120
     with httpx.Client(timeout=1) as client:
