@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Speed benchmark on the real corpus, in ONE run, every figure also as a ratio to the floor.
 
-    python scripts/bench.py [--data counsel_chat.csv] [--eval dev_queries.tsv] [--json]
+    python benchmarks/bench.py [--data counsel_chat.csv] [--eval dev_queries.tsv] [--json]
 
 Measures, on this machine, in this order (about 15 minutes on this 2-core machine, a third of it the torch build; all bounded in count and time, loopback only):
 - full build of the corpus with the torch backend (the baseline) and with the fast path (ONNX

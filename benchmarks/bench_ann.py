@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The vector store at a size far beyond CounselChat: 1 million synthetic unit vectors of dimension 384.
 
-    python scripts/bench_ann.py [--vectors 1000000] [--queries 200] [--json]
+    python benchmarks/bench_ann.py [--vectors 1000000] [--queries 200] [--json]
 
 Compares the store the size rule chooses (index/store.py: IVF-SQ8 above FLAT_MAX_VECTORS) with exact
 flat search on the same vectors: build time, memory (FAISS's own bytes per vector and the process's

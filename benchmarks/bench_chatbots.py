@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Figures for the chatbot endpoints, in-process on an index (no HTTP): batch vs one-by-one, and context packing.
 
-    python scripts/bench_chatbots.py --index-dir indexes/counselchat --worries ../shared/eval/dev_queries.tsv
+    python benchmarks/bench_chatbots.py --index-dir indexes/counselchat --worries ../shared/eval/dev_queries.tsv
 
 - batch: the same N worries searched one by one (N model calls) and with `search_batch` (one call),
   alternated over `--rounds` so machine noise hits both; prints medians and their ratio.

@@ -1,6 +1,6 @@
 """Benchmark the vector stores: FAISS in-process vs milvus-lite vs the Milvus standalone server.
 
-    python scripts/bench_milvus.py [--vectors 10000] [--queries 200] [--k 100]
+    python benchmarks/bench_milvus.py [--vectors 10000] [--queries 200] [--k 100]
 
 Every figure is measured in the same run and printed also as a ratio to FAISS (the machine is
 shared and noisy, so only ratios compare across runs). The standalone server needs its own

@@ -67,7 +67,7 @@ def single_threaded(active: bool = True) -> Iterator[None]:
 # Up to this many vectors, search is exact (a flat scan: ~0.2 ms for CounselChat's 4,478 passages,
 # ~100 ms for 1M on one core). Above it, the first `add` builds an inverted-file index with 8-bit
 # scalar quantisation (IVF-SQ8): 4x less memory than flat, a few ms per query, recall@10 >= 0.95
-# against exact search (scripts/bench_ann.py). IVF, unlike HNSW, supports removing ids, which
+# against exact search (benchmarks/bench_ann.py). IVF, unlike HNSW, supports removing ids, which
 # incremental builds need; PQ would shrink memory further but loses recall below 0.95 without a
 # re-ranking step that keeps the full vectors anyway.
 FLAT_MAX_VECTORS = 100_000

@@ -96,7 +96,7 @@ def check_vectors_compatible(index: LoadedIndex, embedder: Embedder) -> None:
 
     The same model run by torch (fp32) and by ONNX Runtime (int8 weights) gives vectors with cosine
     > 0.99 to each other, and querying across backends changes nDCG@10 by less than 0.01 (measured
-    by scripts/bench.py, README "Performance"), so a different backend is served with a warning
+    by benchmarks/bench.py, README "Performance"), so a different backend is served with a warning
     rather than refused. An index the ONNX backend built with its int8 document graph is its own
     (`own_backends`): no warning. Builds never mix backends inside one index (index/builder.py).
     """

@@ -8,7 +8,7 @@ shared machine can clash with it. This script brings loopback up, starts the ser
 data directory, waits for http://127.0.0.1:9091/healthz, runs COMMAND with
 COUNSEL_MILVUS_URI=http://127.0.0.1:19530 in its environment, stops the server by the PID of the
 `milvus` process (it ignores SIGINT: SIGTERM, then SIGKILL after a few seconds) and exits with
-COMMAND's exit code. Used by tests/server/test_milvus_standalone.py and scripts/bench_milvus.py.
+COMMAND's exit code. Used by tests/server/test_milvus_standalone.py and benchmarks/bench_milvus.py.
 """
 from __future__ import annotations
 
