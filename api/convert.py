@@ -8,6 +8,7 @@ from index.corpus import Answer
 from index.layout import Manifest
 from index.loader import LoadedIndex, Question
 from retriever.context import ContextOutcome
+from retriever.crisis_retrieval import SITUATION_LEVELS
 from retriever.page_aids import PageAids
 from retriever.ranking import RankedAnswer
 from retriever.safety import Resource, SafetyVerdict
@@ -75,9 +76,9 @@ def search_response(outcome: SearchOutcome, index_version: str, *, index: Loaded
                     explain: bool = False, related: int = 0) -> SearchResponse:
     """The one way a search outcome becomes the API's response (the route and `search.py --json`);
     with `index`, the results are also grouped by question (`questions`), each with `related` nearest
-    questions (none for a crisis: what follows the help lines stays within the crisis's situations)."""
+    questions (none for `high` or `imminent`: what follows the help lines stays within their situations)."""
     results = [search_result(r, explain) for r in outcome.ranking.results]
-    nearest = 0 if outcome.safety.crisis else related
+    nearest = 0 if outcome.safety.level in SITUATION_LEVELS else related  # a concern keeps ordinary results
     spelling = outcome.spelling
     return SearchResponse(query=outcome.query, results=results,
                           questions=question_groups(results, index, outcome.aids, nearest) if index is not None else None,

@@ -24,7 +24,7 @@ from index.safety_tags import REQUIRED_TAGGERS
 from retriever.batching import EncodeBatcher
 from retriever.query_cache import QueryVectorCache
 from retriever.ranking import Ranker, RankingConfig, Ranking
-from retriever.crisis_retrieval import rank_for_crisis
+from retriever.crisis_retrieval import SITUATION_LEVELS, rank_for_crisis
 from retriever.facets import TopicFacet
 from retriever.page_aids import PageAids
 from retriever.safety import ResourceSet, SafetyCheck, SafetyVerdict
@@ -284,7 +284,7 @@ class SearchService:
                    "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
         outcome = SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version,
                                 ranker.index, aids=serving.aids)
-        if facets and not safety.crisis:
+        if facets and safety.level not in SITUATION_LEVELS:  # a concern keeps ordinary results, facets too
             matching = ranking.positions if not topics else ranker.extractor.candidates(query, query_vector).positions
             outcome.facets = serving.aids.facets.count(matching if matching is not None else np.zeros(0, np.int64))
         if spellcheck and LEVEL_RANK[safety.level] <= LEVEL_RANK[CONCERN]:

@@ -636,7 +636,9 @@
     list.replaceChildren(...groups.map((g, i) => renderQuestion(g, i, state.q)));
     if (Array.isArray(body && body.facets)) facetMemo = { q: state.q, exact: state.exact, facets: body.facets };
     const facets = facetMemo && facetMemo.q === state.q && facetMemo.exact === state.exact ? facetMemo.facets : null;
-    renderFacets(crisis ? null : facets, state);
+    // high and imminent rank within the situation's questions: no topic facets there; a concern keeps them
+    const level = body && body.safety ? body.safety.level : null;
+    renderFacets(level === "high" || level === "imminent" ? null : facets, state);
     renderDidYouMean(body && body.did_you_mean, state);
     if (groups.length === 0 && crisis) {
       // under the help lines nothing fitted: the help stands alone, no "try other words"

@@ -94,7 +94,9 @@ def test_a_crisis_puts_the_help_lines_first(session):
     assert result.structured_content["safety"]["crisis"] is True
     text = result.content[0].text
     first_resource = result.structured_content["safety"]["resources"][0]["contact"]
-    assert text.startswith("SAFETY FIRST") and text.index(first_resource) < text.index("[1] ")
+    # for high and imminent the instruction to the chatbot opens the text, then the help lines, then the sources
+    assert text.startswith(("REPLY INSTRUCTION", "SAFETY FIRST")) and "SAFETY FIRST" in text
+    assert text.index(first_resource) < text.index("[1] ")
 
 
 def test_bad_input_is_a_tool_error_with_the_reason(session):
