@@ -166,7 +166,7 @@ def has_any(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (np.asarray(rows) & mask).any(axis=1)
 
 
-def _masks(values: Sequence[Sequence[str]], names: list[str]) -> np.ndarray:
+def bit_masks(values: Sequence[Sequence[str]], names: list[str]) -> np.ndarray:
     words = max(1, math.ceil(len(names) / 64))
     bit = {name: n for n, name in enumerate(names)}
     out = np.zeros((len(values), words), dtype=np.uint64)
@@ -218,7 +218,7 @@ def compute_tables(answers: Sequence["Answer"], questions: Sequence["Question"],
             topic_counts[topic] = topic_counts.get(topic, 0) + 1
     topics = sorted(topic_counts, key=lambda t: (-topic_counts[t], t))  # a question's topics are its answers'
     flags = sorted({flag for answer in answers for flag in answer.flags})
-    flag_masks = _masks([a.flags for a in answers], flags)
+    flag_masks = bit_masks([a.flags for a in answers], flags)
     flag_questions = [np.unique(answer_question[has_any(flag_masks, _bits(flags, [flag], flag_masks.shape[1]))])
                       for flag in flags]
     flag_start = np.zeros(len(flags) + 1, dtype=np.int64)
@@ -227,12 +227,12 @@ def compute_tables(answers: Sequence["Answer"], questions: Sequence["Question"],
         answer_question=answer_question, answer_prior=prior, answer_length=length,
         answer_id_rank=_ranks([a.answer_id for a in answers]),
         answer_text_key=_ranks([" ".join(a.answer.lower().split()) for a in answers]),
-        answer_flags=flag_masks, answer_topics=_masks([a.topics for a in answers], topics),
+        answer_flags=flag_masks, answer_topics=bit_masks([a.topics for a in answers], topics),
         answer_passage_start=passage_start, passage_ids=passage_ids,
         passage_lookup_ids=all_passage_ids[lookup], passage_lookup_owner=owners[lookup],
         question_vector_id=question_ids, question_answer_count=np.log1p(counts),
         question_subject=np.array([SUBJECTS.index(subject_of(f"{q.title} {q.text}")) for q in questions], dtype=np.int8),
-        question_topics=_masks([q.topics for q in questions], topics),
+        question_topics=bit_masks([q.topics for q in questions], topics),
         question_answer_start=question_answer_start, question_answers=question_answers,
         question_lookup_ids=question_ids[question_lookup], question_lookup_position=question_lookup.astype(np.int64),
         flag_question_start=flag_start,

@@ -5,8 +5,8 @@ anxiety, sleep and work, and narrows to one with a chip, keeping the query (the 
 
 Why over the ranker's candidates: the matching set of a semantic search is what its sources
 retrieved (question views, passages, BM25: retriever/signals.py), several hundred answers, not only
-the page shown. Counting them is a sum over a precomputed (answers x topics) table, built once per
-loaded index (`PageAids`), in proportion to the candidates, never to the corpus. Counts are over the
+the page shown. Counting them reads the candidates' rows of the index's topic bits (index/tables.py, mapped from
+the version), in proportion to the candidates, never to the corpus. Counts are over the
 query's set without its topic filter, so choosing a topic keeps the other chips and their counts.
 """
 from __future__ import annotations
@@ -24,23 +24,22 @@ class TopicFacet:
 
 
 class TopicFacets:
-    def __init__(self, topics: list[str], answer_topics: list[list[str]], answer_question: np.ndarray):
-        """`topics`: the index's topic keys; `answer_topics[i]`: answer i's topics; `answer_question[i]`: its
-        question's position."""
+    def __init__(self, topics: list[str], answer_topics: np.ndarray, answer_question: np.ndarray):
+        """`topics`: the index's topic keys, bit t of a row standing for `topics[t]`; `answer_topics`: the
+        (answers, words) uint64 topic bits of the index's tables (mapped from the version: nothing is
+        copied per worker); `answer_question[i]`: answer i's question position."""
         self.topics = list(topics)
-        column = {topic: j for j, topic in enumerate(self.topics)}
-        self.table = np.zeros((len(answer_topics), len(self.topics)), dtype=np.int32)
-        for i, names in enumerate(answer_topics):
-            for name in names:
-                self.table[i, column[name]] = 1
-        self.answer_question = np.asarray(answer_question, dtype=np.int64)
+        self.answer_topics = answer_topics
+        self.answer_question = answer_question
 
     def count(self, positions: np.ndarray) -> list[TopicFacet]:
         """Per topic the matching questions and answers among answer `positions`, most questions first."""
         positions = np.asarray(positions, dtype=np.int64)
         if not len(positions):
             return []
-        rows = self.table[positions]
+        words = np.asarray(self.answer_topics[positions], dtype=np.uint64)  # only the candidates' rows
+        bit = np.arange(len(self.topics))
+        rows = ((words[:, bit // 64] >> (bit % 64).astype(np.uint64)) & np.uint64(1)).astype(np.int32)
         answers = rows.sum(axis=0)
         # a question counts once under each topic of any of its matching answers
         _, group = np.unique(self.answer_question[positions], return_inverse=True)

@@ -3,7 +3,7 @@
 Suggestions (suggest.py), the speller (spelling.py), topic facets (facets.py) and related
 questions (related.py) all read the index: they are built together, from the ranker of the index
 they belong to, when an index is loaded or swapped in (retriever/service.py `Serving`), never per
-query. The ranker's own tables are reused (each answer's question, the question vectors), so
+query. The index's mapped tables and question store are read in place (each answer's question and topic bits, the question vectors), so
 nothing is computed twice. For CounselChat the whole build takes about 0.3 s.
 """
 from __future__ import annotations
@@ -22,6 +22,20 @@ from retriever.spelling import Speller
 from retriever.suggest import SuggestionIndex
 
 
+# What the suggestions and the speller read, at most (evenly spread over the index): all of CounselChat
+# (824 questions, 2,009 answers), and a bounded start-up and memory for an index of millions: a
+# speller's vocabulary stops growing long before, and suggestions come from that many titles.
+MAX_SUGGESTION_QUESTIONS = 50_000
+MAX_SPELLER_ANSWERS = 20_000
+
+
+def spread(count: int, most: int) -> list[int]:
+    """`count` positions, or `most` of them evenly spread (first and last included)."""
+    if count <= most:
+        return list(range(count))
+    return np.linspace(0, count - 1, most).round().astype(np.int64).tolist()
+
+
 @dataclass(frozen=True)
 class PageAids:
     suggestions: SuggestionIndex
@@ -38,11 +52,13 @@ class PageAids:
 
     @classmethod
     def build(cls, ranker: Ranker) -> "PageAids":
-        index = ranker.index
-        questions = list(index.questions)  # one read of the catalog for the words, topics and titles
-        texts = [f"{q.title} {q.text}" for q in questions] + [a.answer for a in index.answers]
-        vectors = index.question_store.get_vectors(np.asarray(index.tables.question_vector_id))  # the combined view
+        index, tables = ranker.index, ranker.index.tables
+        questions = index.questions.at(spread(len(index.questions), MAX_SUGGESTION_QUESTIONS))
+        answers = index.answers.at(spread(len(index.answers), MAX_SPELLER_ANSWERS))
+        texts = [f"{q.title} {q.text}" for q in questions] + [a.answer for a in answers]
         return cls(suggestions=SuggestionIndex(questions), speller=Speller(texts),
-                   facets=TopicFacets(list(index.topics), [a.topics for a in index.answers], ranker.answer_question),
-                   related=RelatedQuestions(vectors), questions=index.questions,
+                   facets=TopicFacets(tables.names["topics"], tables.answer_topics, tables.answer_question),
+                   related=RelatedQuestions(index.question_store, tables.question_vector_id,
+                                            tables.question_lookup_ids, tables.question_lookup_position),
+                   questions=index.questions,
                    question_position=index.catalog.question_position)

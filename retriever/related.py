@@ -2,15 +2,18 @@
 
 Why: a person who found "How do I stop panic attacks?" often needs the neighbouring worries too
 ("Why do I panic in crowds?"). The question vectors (title + body, the combined view the ranker
-reads: retriever/signals.py) are already in memory, so a question's neighbours are one product
-with the question matrix (824 x 384 for CounselChat: a few microseconds), computed when asked
-instead of a question x question table held for every loaded index.
+reads: retriever/signals.py) are already in the question store, so a question's neighbours are one
+nearest-neighbour search there, computed when asked: no question x question table, and no copy of
+the vectors per worker (the store is mapped from the version, or lives in Milvus).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from index.store import VectorStore
+from index.tables import lookup_positions
 
 MAX_RELATED = 5
 
@@ -22,20 +25,25 @@ class RelatedQuestion:
 
 
 class RelatedQuestions:
-    def __init__(self, vectors: np.ndarray):
-        """`vectors`: (questions, dimension) unit vectors, in the order of LoadedIndex.questions."""
-        self.vectors = np.asarray(vectors, dtype=np.float32)
+    def __init__(self, store: VectorStore, vector_ids: np.ndarray, lookup_ids: np.ndarray, lookup_position: np.ndarray):
+        """`store`: the question vectors (combined view); `vector_ids[p]`: question p's vector id;
+        `lookup_ids` / `lookup_position`: the vector ids sorted and their question positions (index/tables.py)."""
+        self.store, self.vector_ids = store, vector_ids
+        self.lookup_ids, self.lookup_position = lookup_ids, lookup_position
 
     def of(self, positions: list[int], limit: int = MAX_RELATED) -> list[list[RelatedQuestion]]:
-        """For each question position, its `limit` nearest other questions, nearest first."""
-        if not positions or limit < 1 or len(self.vectors) < 2:
+        """For each question position, its `limit` nearest other questions, nearest first (equal
+        similarity: the lower position first)."""
+        if not positions or limit < 1 or len(self.vector_ids) < 2:
             return [[] for _ in positions]
-        scores = self.vectors[positions] @ self.vectors.T  # (asked, questions)
-        scores[np.arange(len(positions)), positions] = -np.inf  # never itself
-        take = min(limit, len(self.vectors) - 1)
+        take = min(limit, len(self.vector_ids) - 1)
+        queries = self.store.get_vectors(np.asarray(self.vector_ids)[positions])
+        scores, ids = self.store.search(queries, take + 1)
         related = []
-        for row in scores:
-            top = np.argpartition(-row, take - 1)[:take]
-            top = top[np.lexsort((top, -row[top]))]
-            related.append([RelatedQuestion(int(p), float(row[p])) for p in top])
+        for asked, row_scores, row_ids in zip(positions, scores, ids):
+            found = lookup_positions(self.lookup_ids, self.lookup_position, row_ids)
+            keep = (found >= 0) & (found != asked)  # never itself
+            found, row_scores = found[keep], row_scores[keep]
+            order = np.lexsort((found, -row_scores))[:take]
+            related.append([RelatedQuestion(int(found[i]), float(row_scores[i])) for i in order])
         return related

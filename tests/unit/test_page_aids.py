@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from index.store import FaissStore
+from index.tables import bit_masks
 from retriever.facets import TopicFacets
 from retriever.related import RelatedQuestions
 from retriever.spelling import Speller
@@ -108,7 +110,8 @@ def test_a_rare_word_is_corrected_only_towards_a_far_more_common_one():
 
 def test_facets_count_questions_and_answers_per_topic_over_the_positions_only():
     # answers 0,1 -> question 0 (anxiety, sleep); answer 2 -> question 1 (anxiety); answer 3 -> question 2 (grief)
-    facets = TopicFacets(["anxiety", "sleep", "grief"], [["anxiety"], ["anxiety", "sleep"], ["anxiety"], ["grief"]],
+    topics = ["anxiety", "sleep", "grief"]
+    facets = TopicFacets(topics, bit_masks([["anxiety"], ["anxiety", "sleep"], ["anxiety"], ["grief"]], topics),
                          np.array([0, 0, 1, 2]))
     counted = {f.topic: (f.questions, f.answers) for f in facets.count(np.array([0, 1, 2]))}
     assert counted == {"anxiety": (2, 3), "sleep": (1, 1)}
@@ -116,11 +119,19 @@ def test_facets_count_questions_and_answers_per_topic_over_the_positions_only():
     assert facets.count(np.zeros(0, np.int64)) == []
 
 
+def related_over(vectors: np.ndarray) -> RelatedQuestions:
+    """Questions at positions 0.. with vector ids 100.. in a flat store, as an index holds them."""
+    store = FaissStore(vectors.shape[1])
+    ids = np.arange(100, 100 + len(vectors), dtype=np.int64)
+    store.add(ids, vectors, [[] for _ in ids])
+    return RelatedQuestions(store, ids, ids, np.arange(len(vectors), dtype=np.int64))
+
+
 def test_related_questions_are_the_nearest_others_by_vector():
     vectors = np.array([[1, 0], [0.9, 0.436], [0, 1], [0.6, 0.8]], dtype=np.float32)
-    related = RelatedQuestions(vectors)
+    related = related_over(vectors)
     first, third = related.of([0, 2], limit=2)
     assert [r.position for r in first] == [1, 3] and [r.position for r in third] == [3, 1]
     assert first[0].similarity == pytest.approx(0.9)
     assert related.of([0], limit=10)[0][-1].position == 2, "at most all the others, never itself"
-    assert RelatedQuestions(vectors[:1]).of([0]) == [[]]
+    assert related_over(vectors[:1]).of([0]) == [[]]
