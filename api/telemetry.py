@@ -24,7 +24,7 @@ from index.loader import LoadedIndex
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-SEARCH_STAGES = ("encode", "safety", "vector_search", "rank")
+SEARCH_STAGES = ("encode", "safety", "candidates", "rank")
 
 
 class _IndexCollector(Collector):

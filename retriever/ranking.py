@@ -135,7 +135,7 @@ class Ranker:
             results.append(result)
         best = max((r.confidence for r in results), default=None)
         return Ranking(results, len(candidates.positions),
-                       {"vector_search": (extracted - started) * 1000},
+                       {"candidates": (extracted - started) * 1000},
                        low_confidence=best is None or best < self.threshold, positions=candidates.positions)
 
     def fuse(self, candidates: Candidates) -> np.ndarray:

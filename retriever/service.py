@@ -278,10 +278,10 @@ class SearchService:
         else:
             ranking = ranker.rank(query, query_vector, k, topics, per_question=per_question)
         done = time.perf_counter()
-        vector_search = ranking.timings_ms.get("vector_search", 0.0)
+        # candidates: every source searched and every signal computed; rank: fusion, picking, reading the rows
+        candidates = ranking.timings_ms.get("candidates", 0.0)
         timings = {"encode": (encoded - started) * 1000, "safety": (checked - encoded) * 1000,
-                   "vector_search": vector_search,
-                   "rank": (done - checked) * 1000 - vector_search}  # rank: the ranker minus its vector search
+                   "candidates": candidates, "rank": (done - checked) * 1000 - candidates}
         outcome = SearchOutcome(query, ranking, (done - started) * 1000, safety, timings, ranker.index.manifest.version,
                                 ranker.index, aids=serving.aids)
         if facets and safety.level not in SITUATION_LEVELS:  # a concern keeps ordinary results, facets too

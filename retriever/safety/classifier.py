@@ -1,4 +1,4 @@
-"""The learned part of the crisis check: logistic heads over a message's features, in numpy.
+"""The learned part of the crisis check: logistic heads over a message's features, in numpy (the neighbour vote by FAISS's exact scan).
 
 Trained by `scripts/train_safety.py` on data the project ships (data/safety/: the labelled CounselChat
 questions and thousands of written crisis messages and look-alikes) and stored as one .npz file
@@ -23,8 +23,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
+from index.store import single_threaded
 from retriever.safety.features import BUCKETS, NAMED, Reading
 from retriever.safety.taxonomy import FAMILIES
 
@@ -75,10 +77,12 @@ class Neighbours:
 
     def votes(self, vector: np.ndarray) -> np.ndarray:
         """Per head, the similarity-weighted share of the K nearest labelled texts that carry its label."""
-        similarity = self.vectors @ np.asarray(vector, dtype=np.float32)
-        k = min(self.k, len(similarity))
-        nearest = np.argpartition(-similarity, k - 1)[:k]
-        weights = np.exp(self.temperature * (similarity[nearest] - similarity[nearest].max()))[:, None]
+        k = min(self.k, len(self.vectors))
+        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32)[None, :])
+        with single_threaded():  # FAISS's exact scan: the same products, half numpy's time (measured 0.8 -> 0.4 ms)
+            similarity, found = faiss.knn(query, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+        similarity, nearest = similarity[0], found[0]
+        weights = np.exp(self.temperature * (similarity - similarity.max()))[:, None]
         labels = self.labels[nearest]
         known = ~np.isnan(labels)
         totals = (weights * known).sum(axis=0)
@@ -112,7 +116,7 @@ class SafetyClassifier:
                 heads[variant] = {h: Head(arrays[f"{variant}/{h}/dense"], arrays[f"{variant}/{h}/hashed"],
                                           float(arrays[f"{variant}/{h}/bias"])) for h in HEADS}
             knn = meta["neighbours"]
-            neighbours = Neighbours(arrays["neighbours/vectors"].astype(np.float32),
+            neighbours = Neighbours(np.ascontiguousarray(arrays["neighbours/vectors"], dtype=np.float32),
                                     arrays["neighbours/labels"].astype(np.float32), int(knn["k"]),
                                     float(knn["temperature"]), float(knn["weight"]))
         except KeyError as error:

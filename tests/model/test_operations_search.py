@@ -24,7 +24,7 @@ def client(small_service, small_index_dir):
 def test_search_stage_timings_and_the_index_are_in_the_metrics(client):
     assert client.post("/v1/search", json={"query": WORRY, "k": 2}).status_code == 200
     text = client.get("/metrics").text
-    for stage in ("encode", "vector_search", "rank"):
+    for stage in ("encode", "candidates", "rank"):
         assert f'counsel_search_stage_seconds_count{{stage="{stage}"}}' in text
     version = client.get("/v1/index").json()["version"]
     assert f'version="{version}"' in text and "counsel_index_loaded 1.0" in text
@@ -32,9 +32,9 @@ def test_search_stage_timings_and_the_index_are_in_the_metrics(client):
     assert "cry" not in text and "counselor" not in text
 
 
-def test_service_timings_split_vector_search_from_rank(small_service):
+def test_service_timings_split_candidate_retrieval_from_rank(small_service):
     timings = small_service.search(WORRY, 3).timings_ms
-    assert set(timings) >= {"encode", "vector_search", "rank"}
+    assert set(timings) >= {"encode", "candidates", "rank"}
     assert all(value >= 0 for value in timings.values())
 
 
