@@ -1,4 +1,5 @@
-"""The learned part of the crisis check: logistic heads over a message's features, in numpy (the neighbour vote by FAISS's exact scan).
+"""The learned part of the crisis check: logistic heads over a message's features, in numpy (the
+neighbour vote by FAISS's exact scan).
 
 Trained by `scripts/train_safety.py` on data the project ships (data/safety/: the labelled CounselChat
 questions and thousands of written crisis messages and look-alikes) and stored as one .npz file
@@ -78,7 +79,7 @@ class Neighbours:
     def votes(self, vector: np.ndarray) -> np.ndarray:
         """Per head, the similarity-weighted share of the K nearest labelled texts that carry its label."""
         k = min(self.k, len(self.vectors))
-        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32)[None, :])
+        query = np.ascontiguousarray(vector, dtype=np.float32)[None, :]
         with single_threaded():  # FAISS's exact scan: the same products, half numpy's time (measured 0.8 -> 0.4 ms)
             similarity, found = faiss.knn(query, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
         similarity, nearest = similarity[0], found[0]
