@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         "counsel", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
         description="Prefix of this deployment's collections; two index directories on one Milvus need two prefixes.")
     milvus_index_type: Literal["auto", "FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
-        "auto", description="Vector index; auto = FLAT on milvus-lite, HNSW on a server.")
+        "auto", description="Vector index; auto = FLAT on milvus-lite, IVF_FLAT on a server (exact under filters).")
     milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
         "Bounded", description="Read consistency of searches (builds always check with Strong). Strong waits "
                                "for every write, which costs a time-tick (up to ~200 ms) per call.")

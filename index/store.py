@@ -37,6 +37,9 @@ class VectorStore(Protocol):
         `topics`: only vectors under any of them; `ids`: only these ids (both applied inside the engine).
         """
 
+    def cosines(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+        """The inner product of one unit `query` with the stored vector of each of `ids` (the ranker's signals)."""
+
     def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of `ids` (for reuse by incremental builds)."""
 
@@ -228,6 +231,10 @@ class FaissStore:
             scores, found = self.index.search(queries, k, params=params)
         del keep
         return scores, found
+
+    def cosines(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+        """float32 inner product of one unit `query` with the stored vector of each of `ids` (in their order)."""
+        return np.asarray(self.get_vectors(ids), dtype=np.float32) @ np.asarray(query, dtype=np.float32)
 
     def get_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of `ids` (exact for flat, decoded from 8 bits for IVF-SQ8). A flat store

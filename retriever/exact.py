@@ -46,8 +46,8 @@ class FullScanExtractor(SignalExtractor):
         self.sorted_ids, self.sorted_rows = self.row_ids[order], order
         self.row_owner = lookup_positions(tables.passage_lookup_ids, tables.passage_lookup_owner, self.row_ids)
 
-    def passage_vectors(self, ids: np.ndarray) -> np.ndarray:
-        return self.passage_matrix[lookup_positions(self.sorted_ids, self.sorted_rows, ids)]
+    def passage_cosines(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        return self.passage_matrix[lookup_positions(self.sorted_ids, self.sorted_rows, ids)] @ vector
 
     def candidates(self, query: str, vector: np.ndarray, topics: Sequence[str] | None = None,
                    only_questions: np.ndarray | None = None) -> Candidates:

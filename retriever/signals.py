@@ -8,10 +8,10 @@ Each source returns its own top candidates, and only their union is scored:
 - BM25 over questions and over answers (an inverted-index top-k: work in proportion to the query
   words' postings, not to the corpus; retriever/lexical.py).
 Then every candidate gets every signal exactly, whichever source found it: its question's cosine
-per view (its question's vectors fetched by id), its best and mean passage cosine (its passage
-vectors fetched by id), BM25 of its question and of its text, and a few facts about it (upvotes,
-length, how many answers its question has, whether the worry's subject matches the question's),
-read from the index's mapped tables (index/tables.py) for the candidates only. The fusion
+per view and its best and mean passage cosine (scored by id by the stores: FAISS reads the
+vectors, Milvus scores them in the engine), BM25 of its question and of its text, and a few facts
+about it (upvotes, length, how many answers its question has, whether the worry's subject matches
+the question's), read from the index's mapped tables (index/tables.py) for the candidates only. The fusion
 (fusion.py) turns these named signals into one score; training (scripts/train_ranker.py) reads
 exactly the same ones. Nothing here walks every answer or question of the index.
 
@@ -215,20 +215,20 @@ class SignalExtractor:
 
     def question_cosines(self, vector: np.ndarray, questions: np.ndarray) -> np.ndarray:
         """(3, len(questions)) float32: the worry's cosine to each question's combined, title and body
-        vectors (fetched by id from each view store, once per distinct question)."""
+        vectors (scored by id by each view store, once per distinct question)."""
         unique, back = np.unique(questions, return_inverse=True)
         ids = np.asarray(self.tables.question_vector_id)[unique]
         rows, done = [], {}
         for store in self.view_stores:
             if id(store) not in done:
-                done[id(store)] = np.asarray(store.get_vectors(ids), dtype=np.float32) @ vector if len(ids) else \
-                    np.zeros(0, np.float32)
+                done[id(store)] = store.cosines(vector, ids) if len(ids) else np.zeros(0, np.float32)
             rows.append(done[id(store)][back])
         return np.stack(rows) if len(questions) else np.zeros((3, 0), np.float32)
 
-    def passage_vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of these passages (the reference in retriever/exact.py reads exact ones)."""
-        return np.asarray(self.index.passage_store.get_vectors(ids), dtype=np.float32)
+    def passage_cosines(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The worry's cosine to each of these passages, by their store (the reference in
+        retriever/exact.py scores exact vectors)."""
+        return self.index.passage_store.cosines(vector, ids)
 
     def _passage_cosines(self, vector: np.ndarray, positions: np.ndarray,
                          best_passage: dict[int, tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +237,7 @@ class SignalExtractor:
         ids, counts = self.tables.passages_of(positions)
         if not len(ids):
             return np.zeros(len(positions)), np.zeros(len(positions))
-        cosines = self.passage_vectors(ids) @ vector
+        cosines = self.passage_cosines(vector, ids)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         safe = np.maximum(counts, 1)
         clipped = np.minimum(starts, len(cosines) - 1)

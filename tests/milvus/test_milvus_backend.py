@@ -132,6 +132,11 @@ def test_a_store_upserts_removes_and_pads_like_faiss(milvus_backend):
         assert 12 not in strong.search(vectors, 10)[1]
         np.testing.assert_allclose(milvus_store.get_vectors([11, 2**62 + 5]), vectors[[5, 5]], atol=1e-6)
         assert not strong.get_vectors([12]).any(), "a deleted id reads as a zero vector"
+        asked = [13, 11, 2**62 + 5, 12, 13]  # any order, repeats, a deleted id (it scores 0, as its zero vector would)
+        for query in vectors[[0, 3]]:
+            expected = np.append(vectors[[2, 5, 5]] @ query, [0.0, vectors[2] @ query])
+            np.testing.assert_allclose(strong.cosines(query, asked), expected, atol=1e-6)
+            np.testing.assert_allclose(faiss_store.cosines(query, asked[:3]), expected[:3], atol=1e-6)
     finally:
         milvus_store.drop()
 
@@ -286,9 +291,13 @@ def test_readyz_reports_the_collections_and_their_entity_counts(both, embedder):
 
 def test_the_index_spec_follows_the_engine():
     assert IndexSpec.named("auto", "./milvus.db").type == "FLAT"
-    hnsw = IndexSpec.named("auto", "http://milvus:19530")
-    assert hnsw.type == "HNSW" and hnsw.params == {"M": 16, "efConstruction": 200}
-    assert hnsw.search_params(500)["params"]["ef"] == 500
+    server = IndexSpec.named("auto", "http://milvus:19530")
+    assert server.type == "IVF_FLAT" and server.params == {"nlist": 128}
+    assert server.search_params(10)["params"] == {"nprobe": 16}
+    assert server.search_params(10, filtered=True)["params"] == {"nprobe": 128}, "a filter visits every list"
+    hnsw = IndexSpec.named("HNSW", "http://milvus:19530")
+    assert hnsw.params == {"M": 16, "efConstruction": 200} and hnsw.search_params(500)["params"]["ef"] == 500
+    assert server.scores_filtered_exactly and not hnsw.scores_filtered_exactly
 
 
 def test_the_documented_milvus_lite_command_line_builds_and_searches(milvus_lite_engine, small_csv, tmp_path):

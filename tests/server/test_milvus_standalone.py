@@ -3,7 +3,8 @@
 The server (PyPI `milvus==2.3.5`, the same binary as distributed Milvus) listens on several fixed
 ports, so it runs in a private network namespace (`unshare -n`, root only) together with a pytest
 of tests/milvus pointed at it by COUNSEL_MILVUS_URI; scripts/milvus_standalone.py starts it, waits
-for its health check and stops it. Collections get HNSW there (M 16, efConstruction 200).
+for its health check and stops it. Collections get IVF_FLAT there (nlist 128; a filtered search
+visits every list).
 """
 from __future__ import annotations
 

@@ -57,3 +57,22 @@ def test_a_crisis_word_in_the_middle_of_a_long_text_is_found():
 def test_evidence_names_patterns_never_the_query_text():
     found = scan("I want to kill myself because of Jordan")
     assert found.evidence and all("jordan" not in pattern for _, pattern in found.evidence)
+
+
+def test_the_one_pass_prefilter_changes_no_reading(monkeypatch):
+    """A message the combined pattern does not match skips the per-pattern passes: every written
+    safety message (all levels) and every case here reads the same as with every pass run."""
+    import re
+    from pathlib import Path
+
+    import retriever.safety.lexicon as lexicon
+
+    folder = Path(__file__).resolve().parents[2] / "data" / "safety"
+    texts = [line.split("\t")[-1] for path in sorted(folder.glob("messages-*.tsv"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    texts += list(LEXICON_CRISIS) + list(NOT_CRISIS)
+    assert len(texts) > 1000
+    with_prefilter = [scan(text) for text in texts]
+    monkeypatch.setattr(lexicon, "_ANY", re.compile(""))  # matches every text: every pass runs
+    assert [scan(text) for text in texts] == with_prefilter
+    assert sum(bool(reading.categories or reading.topics or reading.negated) for reading in with_prefilter) > 300

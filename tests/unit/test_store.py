@@ -68,6 +68,8 @@ def test_a_store_loaded_from_a_version_is_mapped_read_only_and_reads_the_same_ve
     mapped = FaissStore.load(tmp_path, "s")
     assert mapped.read_only and not FaissStore.load(tmp_path, "s", mapped=False).read_only
     np.testing.assert_array_equal(mapped.get_vectors([30, 10, 30]), store.get_vectors([30, 10, 30]))
+    query = unit(1, 0.1, 0)
+    assert mapped.cosines(query, [30, 10, 30]).tolist() == (store.get_vectors([30, 10, 30]) @ query).tolist()
     assert mapped.search(unit(0, 1, 0), 3, topics=["a"])[1].tolist() == store.search(unit(0, 1, 0), 3, topics=["a"])[1].tolist()
     with pytest.raises(ReadOnlyStoreError, match="read-only"):
         mapped.add(np.array([40]), unit(0, 0, 1)[None], [["a"]])
