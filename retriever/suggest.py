@@ -84,8 +84,9 @@ class SuggestionIndex:
                 continue  # never suggested: method wording, or a crisis statement
             number = len(self.entries)
             self.entries.append(Suggestion(question.question_id, title, len(question.answer_ids)))
-            normalized.append(" ".join(words_of(title)))
-            for word in words_of(title):
+            words = words_of(title)
+            normalized.append(" ".join(words))
+            for word in words:
                 postings.setdefault(word, set()).add(number)
         self.normalized = normalized
         self.vocabulary = sorted(postings)

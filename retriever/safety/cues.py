@@ -69,7 +69,8 @@ _WORD = re.compile(r"[a-z']+")
 def normalize(text: str) -> str:
     """Lower case, accents removed, straight apostrophes, single spaces: what every pattern reads."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():  # ASCII has no accents to take off (and NFKD leaves it as it is)
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(text.split())
 
 

@@ -76,3 +76,11 @@ def test_the_one_pass_prefilter_changes_no_reading(monkeypatch):
     monkeypatch.setattr(lexicon, "_ANY", re.compile(""))  # matches every text: every pass runs
     assert [scan(text) for text in texts] == with_prefilter
     assert sum(bool(reading.categories or reading.topics or reading.negated) for reading in with_prefilter) > 300
+
+
+def test_normalizing_takes_accents_off_and_leaves_plain_text_as_it_reads():
+    from retriever.safety.cues import normalize
+
+    assert normalize("Ya no quiero VIVIR,  ¿qué  hago?") == "ya no quiero vivir, ¿que hago?"
+    assert normalize("I can\u2019t   sleep") == "i can't sleep"
+    assert normalize("Naïve  café") == "naive cafe"
