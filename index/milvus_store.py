@@ -277,10 +277,11 @@ class MilvusStore:
         unique, back = np.unique(ids, return_inverse=True)
         scored: dict[int, float] = {}
         query = np.asarray(query, dtype=np.float32)
-        for start in range(0, len(unique) if self.spec.scores_filtered_exactly else 0, MILVUS_MAX_TOPK):
-            batch = unique[start:start + MILVUS_MAX_TOPK]
-            for found, _ in self._search(query[None, :], len(batch), id_filter(batch), len(batch)):
-                scored.update(found)
+        if self.spec.scores_filtered_exactly:
+            for start in range(0, len(unique), MILVUS_MAX_TOPK):
+                batch = unique[start:start + MILVUS_MAX_TOPK]
+                for found, _ in self._search(query[None, :], len(batch), id_filter(batch), len(batch)):
+                    scored.update(found)
         missing = [i for i in unique.tolist() if i not in scored]
         if missing:
             scored.update(zip(missing, (self.get_vectors(missing) @ query).tolist()))
