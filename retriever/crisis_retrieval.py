@@ -27,6 +27,7 @@ import numpy as np
 from index.safety_tags import LETHAL_MEANS, SITUATION
 from retriever.ranking import Ranker, Ranking
 from retriever.safe_passages import safe_span
+from retriever.sets import distinct_of
 from retriever.safety.taxonomy import (CHILD_AT_RISK, HARM_TO_OTHERS, MEDICAL, OVERDOSE, PSYCHOSIS, SELF_HARM, SUICIDE,
                                        VIOLENCE)
 
@@ -63,7 +64,7 @@ def situation_questions(ranker: Ranker, situations: Sequence[str]) -> np.ndarray
     if not any(flag.startswith(SITUATION) for flag in ranker.questions_by_flag):
         return None
     found = [ranker.questions_by_flag.get(SITUATION + s, np.zeros(0, np.int64)) for s in situations]
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return distinct_of(*found)
 
 
 def rank_for_crisis(ranker: Ranker, query: str, vector: np.ndarray, k: int, level: str, families: Sequence[str],

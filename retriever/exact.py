@@ -19,6 +19,7 @@ import numpy as np
 from index.bm25 import tokenize
 from index.loader import LoadedIndex
 from index.tables import lookup_positions
+from retriever.sets import distinct_of
 from retriever.signals import CandidateCounts, Candidates, SignalExtractor
 
 
@@ -67,10 +68,10 @@ class FullScanExtractor(SignalExtractor):
         lexical_questions, _ = self.question_lexical.top(lexical_q, self.counts.lexical, allowed_questions, whole=True)
         lexical_answers, _ = self.answer_lexical.top(lexical_a, self.counts.lexical, allowed_answers, whole=True)
         best_passage = self._passage_scan(vector, topics, allowed_answers)
-        questions = np.unique(np.concatenate([*chosen, lexical_questions]))
+        questions = distinct_of(*chosen, lexical_questions)
         from_questions = tables.answers_of_questions(questions)
-        positions = np.unique(np.concatenate([from_questions, lexical_answers,
-                                              np.fromiter(best_passage, dtype=np.int64, count=len(best_passage))]))
+        positions = distinct_of(from_questions, lexical_answers,
+                                np.fromiter(best_passage, dtype=np.int64, count=len(best_passage)))
         if allowed_answers is not None:
             positions = np.intersect1d(positions, allowed_answers)
         signals = self.signals(query, vector, positions, best_passage, lexical_q, lexical_a, question_scores=view_scores)

@@ -31,6 +31,8 @@ from index.subject import subject_of
 from index.tables import has_any, lookup_positions
 from index.bm25 import tokenize
 from retriever.lexical import DocFilter, LexicalIndex
+from retriever.parallel import in_parallel, in_turn
+from retriever.sets import distinct_of
 
 # The named signals, in the order the learned model reads them (retriever/data/ranker.json names them too).
 SIGNALS = (
@@ -44,6 +46,9 @@ SIGNALS = (
     "query_words",                                      # log words in the worry
 )
 VIEW_ORDER = ("combined", "title", "body")  # rows of the question cosines: q_combined, q_title, q_body
+# From this many answers on, a query's sources run side by side (retriever/parallel.py): each takes
+# milliseconds there, against a fraction of one at CounselChat size, where a hand-off costs more.
+PARALLEL_MIN_ANSWERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -103,10 +108,14 @@ class QueryFilter:
 class SignalExtractor:
     """Candidate generation and signals for one loaded index; immutable, safe across threads."""
 
-    def __init__(self, index: LoadedIndex, counts: CandidateCounts = CandidateCounts()):
+    def __init__(self, index: LoadedIndex, counts: CandidateCounts = CandidateCounts(), *,
+                 parallel: bool | None = None):
         self.index = index
         self.counts = counts
         self.tables = tables = index.tables
+        # the same results either way; None: side by side from PARALLEL_MIN_ANSWERS answers on
+        self.parallel = tables.answers >= PARALLEL_MIN_ANSWERS if parallel is None else parallel
+        self._run = in_parallel if self.parallel else in_turn
         self.answer_question = tables.answer_question
         self.question_lexical = LexicalIndex(postings=index.postings("questions"))
         self.answer_lexical = LexicalIndex(postings=index.postings("answers"))
@@ -147,14 +156,13 @@ class SignalExtractor:
         where = self.query_filter(topics, only_questions)
         words = tokenize(query)
         lexical_q, lexical_a = self.question_lexical.tokens(words), self.answer_lexical.tokens(words)
-        chosen = self._question_hits(vector, where)
-        lexical_questions, _ = self.question_lexical.top(lexical_q, self.counts.lexical, where.question_ok)
-        lexical_answers, _ = self.answer_lexical.top(lexical_a, self.counts.lexical, where.answer_ok)
-        best_passage = self._passage_hits(vector, where)
-        questions = np.unique(np.concatenate([*chosen, lexical_questions]))
+        chosen, best_passage, (lexical_questions, lexical_answers) = self._run(
+            lambda: self._question_hits(vector, where), lambda: self._passage_hits(vector, where),
+            lambda: self._lexical_hits(lexical_q, lexical_a, where))
+        questions = distinct_of(*chosen, lexical_questions)
         from_questions = self.tables.answers_of_questions(questions)
-        positions = np.unique(np.concatenate([from_questions, lexical_answers,
-                                              np.fromiter(best_passage, dtype=np.int64, count=len(best_passage))]))
+        positions = distinct_of(from_questions, lexical_answers,
+                                np.fromiter(best_passage, dtype=np.int64, count=len(best_passage)))
         if where.answer_ok is not None:
             positions = positions[where.answer_ok(positions)]
         signals = self.signals(query, vector, positions, best_passage, lexical_q, lexical_a)
@@ -172,6 +180,13 @@ class SignalExtractor:
                 seen[id(store)] = positions[positions >= 0]
             found.append(seen[id(store)])
         return found
+
+    def _lexical_hits(self, lexical_q: list[int], lexical_a: list[int],
+                      where: QueryFilter) -> tuple[np.ndarray, np.ndarray]:
+        """BM25's best questions and best answers (positions), inside the filter."""
+        questions, _ = self.question_lexical.top(lexical_q, self.counts.lexical, where.question_ok)
+        answers, _ = self.answer_lexical.top(lexical_a, self.counts.lexical, where.answer_ok)
+        return questions, answers
 
     def _passage_hits(self, vector: np.ndarray, where: QueryFilter) -> dict[int, tuple[int, float]]:
         """{answer position: (its best retrieved passage id, cosine)} from the passage store's top hits."""
@@ -191,11 +206,12 @@ class SignalExtractor:
         """Every signal of the candidates at `positions` (ascending); `question_scores` (3, questions):
         the worry's cosines to every question view when a full scan has them (retriever/exact.py)."""
         questions = self.answer_question[positions]
-        q_views = (self.question_cosines(vector, questions) if question_scores is None
-                   else question_scores[:, questions]).astype(np.float64)
-        a_best, a_mean = self._passage_cosines(vector, positions, best_passage)
-        bm25_q = self.question_lexical.scores_of(lexical_q, questions).astype(np.float64)
-        bm25_a = self.answer_lexical.scores_of(lexical_a, positions).astype(np.float64)
+        q_views, (a_best, a_mean), (bm25_q, bm25_a) = self._run(
+            lambda: (self.question_cosines(vector, questions) if question_scores is None
+                     else question_scores[:, questions]).astype(np.float64),
+            lambda: self._passage_cosines(vector, positions, best_passage),
+            lambda: (self.question_lexical.scores_of(lexical_q, questions).astype(np.float64),
+                     self.answer_lexical.scores_of(lexical_a, positions).astype(np.float64)))
         worry_subject = subject_of(query)
         q_best = q_views.max(axis=0) if len(positions) else np.zeros(0)
         values = {

@@ -16,6 +16,7 @@ from retriever.crisis_retrieval import rank_for_crisis
 from retriever.evaluation import read_qrels
 from retriever.exact import FullScanExtractor
 from retriever.ranking import Ranker, RankingConfig
+from retriever.signals import SignalExtractor
 from scripts.load_test import WORRIES
 from tests.conftest import ROOT
 
@@ -59,3 +60,19 @@ def test_the_sublinear_path_ranks_as_the_full_scan_on_the_real_corpus(real_index
                          f"crisis {level} {text!r}")
             compared += 1
     assert compared > 400
+
+
+def test_sources_run_side_by_side_rank_exactly_as_in_turn(real_index_dir, worries):
+    """The parallel extractor (what a large index uses, retriever/parallel.py) computes the same
+    numbers, only at the same time: identical answers, scores and highlights, bit for bit."""
+    index = load_index(real_index_dir)
+    config = RankingConfig()
+    in_turn = Ranker(index, config, extractor=SignalExtractor(index, config.counts, parallel=False))
+    side_by_side = Ranker(index, config, extractor=SignalExtractor(index, config.counts, parallel=True))
+    assert not Ranker(index, config).extractor.parallel  # CounselChat size runs in turn by default
+    texts, vectors = worries
+    for n, (text, vector) in enumerate(zip(texts, vectors)):
+        topics = TOPICS[n % len(TOPICS)]
+        got, want = side_by_side.rank(text, vector, 10, topics), in_turn.rank(text, vector, 10, topics)
+        assert [(r.answer.answer_id, r.score, r.signals, r.highlight) for r in got.results] == \
+               [(r.answer.answer_id, r.score, r.signals, r.highlight) for r in want.results], text
