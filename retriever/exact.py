@@ -20,7 +20,7 @@ from index.bm25 import tokenize
 from index.loader import LoadedIndex
 from index.tables import lookup_positions
 from retriever.sets import distinct_of
-from retriever.signals import CandidateCounts, Candidates, SignalExtractor
+from retriever.signals import CandidateCounts, Candidates, LexicalAhead, SignalExtractor
 
 
 class FullScanExtractor(SignalExtractor):
@@ -51,7 +51,9 @@ class FullScanExtractor(SignalExtractor):
         return self.passage_matrix[lookup_positions(self.sorted_ids, self.sorted_rows, ids)] @ vector
 
     def candidates(self, query: str, vector: np.ndarray, topics: Sequence[str] | None = None,
-                   only_questions: np.ndarray | None = None) -> Candidates:
+                   only_questions: np.ndarray | None = None, *, ahead: LexicalAhead | None = None) -> Candidates:
+        if ahead is not None:  # the full scan computes its own BM25
+            ahead.pending.cancel()
         vector = np.asarray(vector, dtype=np.float32)
         where = self.query_filter(topics, only_questions)
         tables = self.tables

@@ -8,7 +8,8 @@ with a spare core. At CounselChat size each source takes a fraction of a millise
 hand-off would cost more than it saves, so the extractor only runs in parallel above a size
 (retriever/signals.py).
 
-`in_parallel` never waits behind other searches: a call the pool has not started by the time the
+A search starts its BM25 (which needs only the words) before its query encode, and takes the result
+after (`Pending`). `in_parallel` never waits behind other searches: a call the pool has not started by the time the
 caller needs it is taken back and run by the caller itself, so a busy pool degrades to running in
 turn, never to queueing. Results and errors are the calls' own, in the order given.
 """
@@ -38,19 +39,32 @@ def in_turn(*calls: Callable[[], Any]) -> list[Any]:
     return [call() for call in calls]
 
 
+class Pending:
+    """A call offered to the shared pool now, its result taken later (`result`): run by a helper if
+    one was free, else by whoever asks for it."""
+
+    def __init__(self, call: Callable[[], Any]):
+        self._call = call
+        self._future = _shared_pool().submit(call)
+
+    def result(self) -> Any:
+        return self._call() if self._future.cancel() else self._future.result()
+
+    def cancel(self) -> None:
+        """Not wanted after all: dropped if no helper has started it."""
+        self._future.cancel()
+
+
 def in_parallel(*calls: Callable[[], Any]) -> list[Any]:
     """Each call's result, the first run on this thread and the others offered to the shared pool;
     an offered call not yet started when this thread comes to it is run here instead."""
     if len(calls) < 2:
         return in_turn(*calls)
-    pool = _shared_pool()
-    futures = [pool.submit(call) for call in calls[1:]]
+    offered = [Pending(call) for call in calls[1:]]
     try:
         results = [calls[0]()]
     except BaseException:
-        for future in futures:
-            future.cancel()
+        for pending in offered:
+            pending.cancel()
         raise
-    for future, call in zip(futures, calls[1:]):
-        results.append(call() if future.cancel() else future.result())
-    return results
+    return results + [pending.result() for pending in offered]

@@ -28,7 +28,7 @@ from index.passages import Passage
 from index.tables import has_any
 from retriever.confidence import ConfidenceModel
 from retriever.fusion import DEFAULT_MODEL_FILE, FUSIONS, LearnedModel
-from retriever.signals import SIGNALS, CandidateCounts, Candidates, SignalExtractor
+from retriever.signals import SIGNALS, CandidateCounts, Candidates, LexicalAhead, SignalExtractor
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,16 @@ class Ranker:
 
     def rank(self, query: str, query_vector: np.ndarray, k: int, topics: Sequence[str] | None = None,
              *, exclude_flags: Sequence[str] = (), only_questions: np.ndarray | None = None,
-             per_question: int | None = None) -> Ranking:
+             per_question: int | None = None, lexical_ahead: LexicalAhead | None = None) -> Ranking:
         """The top `k` answers for `query` (whose embedding is `query_vector`).
 
         Answers carrying any of `exclude_flags` (index-time tags: lethal means, for a crisis) are left out.
         `only_questions` limits the search to those question positions (crisis-aware retrieval).
         With `per_question`, `k` counts questions and each contributes at most that many answers.
+        `lexical_ahead`: BM25 started while the query was encoded (`SignalExtractor.lexical_ahead`).
         """
         started = time.perf_counter()
-        candidates = self.extractor.candidates(query, query_vector, topics, only_questions)
+        candidates = self.extractor.candidates(query, query_vector, topics, only_questions, ahead=lexical_ahead)
         extracted = time.perf_counter()
         fused = self.fuse(candidates)
         confidences = self.confidences(candidates, fused)

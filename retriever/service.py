@@ -267,16 +267,20 @@ class SearchService:
         query = self.validate(query, k, topics, ranker.index)
         if per_question is not None and not 1 <= per_question <= MAX_PER_QUESTION:
             raise QueryError(f"per_question must be between 1 and {MAX_PER_QUESTION}")
+        ahead = None
         if query_vector is None:
+            ahead = ranker.extractor.lexical_ahead(query, topics)  # a large index: BM25 runs during the encode
             query_vector = self.encode([query])[0]
         encoded = time.perf_counter()
         safety = self.safety.check(query, query_vector)  # never raises; reuses the query vector
         checked = time.perf_counter()
         if safety.crisis:  # under the help lines: answers to people in the same situation (crisis_retrieval.py)
+            if ahead is not None:  # searched within the situation's questions instead
+                ahead.pending.cancel()
             ranking = rank_for_crisis(ranker, query, query_vector, k, safety.level, safety.categories,
                                       safety.subject == OTHER, topics, per_question)
         else:
-            ranking = ranker.rank(query, query_vector, k, topics, per_question=per_question)
+            ranking = ranker.rank(query, query_vector, k, topics, per_question=per_question, lexical_ahead=ahead)
         done = time.perf_counter()
         # candidates: every source searched and every signal computed; rank: fusion, picking, reading the rows
         candidates = ranking.timings_ms.get("candidates", 0.0)

@@ -31,7 +31,7 @@ from index.subject import subject_of
 from index.tables import has_any, lookup_positions
 from index.bm25 import tokenize
 from retriever.lexical import DocFilter, LexicalIndex
-from retriever.parallel import in_parallel, in_turn
+from retriever.parallel import Pending, in_parallel, in_turn
 from retriever.sets import distinct_of
 
 # The named signals, in the order the learned model reads them (retriever/data/ranker.json names them too).
@@ -95,6 +95,25 @@ class Candidates:
 
 
 @dataclass(frozen=True)
+class LexicalHits:
+    """BM25's part of a worry: its words as each lexicon's token ids, and the best questions and answers."""
+
+    question_tokens: list[int]
+    answer_tokens: list[int]
+    questions: np.ndarray
+    answers: np.ndarray
+
+
+@dataclass(frozen=True)
+class LexicalAhead:
+    """BM25 of a worry started before its vector is known (`SignalExtractor.lexical_ahead`)."""
+
+    query: str
+    topics: tuple[str, ...] | None
+    pending: Pending
+
+
+@dataclass(frozen=True)
 class QueryFilter:
     """What a query may return: `topics` (inside every store and BM25), and/or only the answers of
     `questions` (sorted question positions: a crisis situation's, retriever/crisis_retrieval.py)."""
@@ -145,27 +164,43 @@ class SignalExtractor:
             return QueryFilter(None, None, None, None)
         return QueryFilter(topics, allowed, question_ok, answer_ok)
 
+    def lexical_ahead(self, query: str, topics: Sequence[str] | None = None) -> LexicalAhead | None:
+        """BM25 of `query` started now, on a helper thread, while the caller encodes it (BM25 needs only
+        the words): for `candidates` of the same query and topics. None when sources run in turn."""
+        if not self.parallel:
+            return None
+        where = self.query_filter(topics, None)
+        return LexicalAhead(query, tuple(topics) if topics else None, Pending(lambda: self._lexical_hits(query, where)))
+
     def candidates(self, query: str, vector: np.ndarray, topics: Sequence[str] | None = None,
-                   only_questions: np.ndarray | None = None) -> Candidates:
+                   only_questions: np.ndarray | None = None, *, ahead: LexicalAhead | None = None) -> Candidates:
         """Every answer a source retrieved for the worry, with all its signals.
 
         `only_questions` (sorted question positions) restricts every source to the answers of those
         questions, e.g. the questions of one crisis situation (retriever/crisis_retrieval.py).
+        `ahead`: BM25 already started for this query and these topics (used only if it is for them).
         """
         vector = np.asarray(vector, dtype=np.float32)
         where = self.query_filter(topics, only_questions)
-        words = tokenize(query)
-        lexical_q, lexical_a = self.question_lexical.tokens(words), self.answer_lexical.tokens(words)
-        chosen, best_passage, (lexical_questions, lexical_answers) = self._run(
-            lambda: self._question_hits(vector, where), lambda: self._passage_hits(vector, where),
-            lambda: self._lexical_hits(lexical_q, lexical_a, where))
-        questions = distinct_of(*chosen, lexical_questions)
+        if ahead is not None and (only_questions is not None or ahead.query != query
+                                  or ahead.topics != (tuple(topics) if topics else None)):
+            ahead.pending.cancel()
+            ahead = None
+        if ahead is None:
+            chosen, best_passage, lexical = self._run(
+                lambda: self._question_hits(vector, where), lambda: self._passage_hits(vector, where),
+                lambda: self._lexical_hits(query, where))
+        else:
+            chosen, best_passage = self._run(lambda: self._question_hits(vector, where),
+                                             lambda: self._passage_hits(vector, where))
+            lexical = ahead.pending.result()
+        questions = distinct_of(*chosen, lexical.questions)
         from_questions = self.tables.answers_of_questions(questions)
-        positions = distinct_of(from_questions, lexical_answers,
+        positions = distinct_of(from_questions, lexical.answers,
                                 np.fromiter(best_passage, dtype=np.int64, count=len(best_passage)))
         if where.answer_ok is not None:
             positions = positions[where.answer_ok(positions)]
-        signals = self.signals(query, vector, positions, best_passage, lexical_q, lexical_a)
+        signals = self.signals(query, vector, positions, best_passage, lexical.question_tokens, lexical.answer_tokens)
         return Candidates(positions, signals, best_passage, self.answer_question[positions])
 
     def _question_hits(self, vector: np.ndarray, where: QueryFilter) -> list[np.ndarray]:
@@ -181,12 +216,13 @@ class SignalExtractor:
             found.append(seen[id(store)])
         return found
 
-    def _lexical_hits(self, lexical_q: list[int], lexical_a: list[int],
-                      where: QueryFilter) -> tuple[np.ndarray, np.ndarray]:
-        """BM25's best questions and best answers (positions), inside the filter."""
+    def _lexical_hits(self, query: str, where: QueryFilter) -> LexicalHits:
+        """The worry's tokens and BM25's best questions and best answers (positions), inside the filter."""
+        words = tokenize(query)
+        lexical_q, lexical_a = self.question_lexical.tokens(words), self.answer_lexical.tokens(words)
         questions, _ = self.question_lexical.top(lexical_q, self.counts.lexical, where.question_ok)
         answers, _ = self.answer_lexical.top(lexical_a, self.counts.lexical, where.answer_ok)
-        return questions, answers
+        return LexicalHits(lexical_q, lexical_a, questions, answers)
 
     def _passage_hits(self, vector: np.ndarray, where: QueryFilter) -> dict[int, tuple[int, float]]:
         """{answer position: (its best retrieved passage id, cosine)} from the passage store's top hits."""

@@ -73,6 +73,16 @@ def test_sources_run_side_by_side_rank_exactly_as_in_turn(real_index_dir, worrie
     texts, vectors = worries
     for n, (text, vector) in enumerate(zip(texts, vectors)):
         topics = TOPICS[n % len(TOPICS)]
-        got, want = side_by_side.rank(text, vector, 10, topics), in_turn.rank(text, vector, 10, topics)
-        assert [(r.answer.answer_id, r.score, r.signals, r.highlight) for r in got.results] == \
-               [(r.answer.answer_id, r.score, r.signals, r.highlight) for r in want.results], text
+        want = summary(in_turn.rank(text, vector, 10, topics))
+        assert in_turn.extractor.lexical_ahead(text, topics) is None
+        assert summary(side_by_side.rank(text, vector, 10, topics)) == want, text
+        # BM25 started before the vector was known (as SearchService does on a large index)
+        ahead = side_by_side.extractor.lexical_ahead(text, topics)
+        assert summary(side_by_side.rank(text, vector, 10, topics, lexical_ahead=ahead)) == want, text
+        # started for other topics: not used, the ranking is still this query's
+        other = side_by_side.extractor.lexical_ahead(text, None if topics else ["depression"])
+        assert summary(side_by_side.rank(text, vector, 10, topics, lexical_ahead=other)) == want, text
+
+
+def summary(ranking):
+    return [(r.answer.answer_id, r.score, r.signals, r.highlight) for r in ranking.results]
