@@ -17,6 +17,10 @@ exactly the same ones. Nothing here walks every answer or question of the index.
 
 Topic filters are applied inside the sources (the stores' id selectors or filter expressions, the
 BM25 candidates' topic bits), never by scoring the whole corpus and masking it.
+
+On a large index (PARALLEL_MIN_ANSWERS) the sources, and then the candidates' cosines and BM25
+scores, run side by side (retriever/parallel.py), and a search may start its BM25 before its query
+is encoded (`lexical_ahead`): the same numbers, computed at the same time.
 """
 from __future__ import annotations
 

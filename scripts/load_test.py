@@ -231,7 +231,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server mean stage ms {report['server_stage_mean_ms']}")
         if not args.url:
             print(f"server log: {log_path}")
-    return 1 if report["errors"] or not report["ok"] else 0
+    failed = bool(report["errors"]) or not report["ok"]
+    if failed:
+        report_failure(report, None if args.url else log_path)
+    return 1 if failed else 0
+
+
+def report_failure(report: dict, log_path: Path | None, lines: int = 30) -> None:
+    """On standard error, where a caller that keeps only that sees it: what failed, by kind, and the
+    end of the log of the server started here (a 500's traceback is there)."""
+    print(f"load test failed: {report['ok']} of {report['requests']} requests answered with results; "
+          f"errors by kind: {report['errors'] or 'none'}", file=sys.stderr)
+    if log_path is not None and log_path.exists():
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        print(f"the last {len(tail)} lines of the server log ({log_path}):", *tail, sep="\n", file=sys.stderr)
 
 
 if __name__ == "__main__":

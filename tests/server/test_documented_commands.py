@@ -107,6 +107,17 @@ def test_the_documents_have_commands_of_every_kind():
     assert len(once) >= 8 and len(servers) >= 2 and len(curls) >= 4
 
 
+def test_every_program_the_documents_name_in_the_environment_is_installed():
+    """Also in blocks no test runs (a crontab line, a systemd unit): `.venv/bin/X` is a program the install made."""
+    bin_dir = ROOT / ".venv" / "bin"
+    if not bin_dir.is_dir():
+        pytest.skip("no .venv in the checkout: install it as README says")
+    named = {(document.name, program) for document in DOCUMENTS
+             for program in re.findall(r"(?<![\w/.-])\.venv/bin/([\w.-]+)", document.read_text(encoding="utf-8"))}
+    assert len(named) >= 3
+    assert not [(document, program) for document, program in sorted(named) if not (bin_dir / program).is_file()]
+
+
 def test_every_documented_command_works_as_written(workspace):
     scratch, env = workspace
     once, servers, curls = plan()
@@ -123,7 +134,8 @@ def test_every_documented_command_works_as_written(workspace):
                                   text=True, timeout=300)
         else:  # an install runs where the project is; everything else in the scratch folder
             done = run(command, ROOT if command.startswith(".venv/bin/pip install") else scratch, env)
-        assert done.returncode == 0, f"{document}: `{command}` exited {done.returncode}:\n{done.stderr[-2000:]}"
+        assert done.returncode == 0, \
+            f"{document}: `{command}` exited {done.returncode}:\n{done.stdout[-1500:]}\n{done.stderr[-3000:]}"
 
 
 def serve_and_query(document: str, command: str, curls, scratch: Path, env: dict) -> None:
