@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-
 import httpx
 
+from index.layout import IndexFormatError, current_version_dir
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +79,10 @@ def free_port() -> int:
 
 
 def start_server(index_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """scripts/serve.py on a free loopback port, on `index_dir` as the caller named it: the server runs
+    in the project folder, so a relative folder is resolved here, against the caller's."""
     port = free_port()
-    env = {**os.environ, "INDEX_DIR": str(index_dir), "HOST": "127.0.0.1", "PORT": str(port),
+    env = {**os.environ, "INDEX_DIR": str(Path(index_dir).resolve()), "HOST": "127.0.0.1", "PORT": str(port),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = open(log_path, "w")
     process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py")], cwd=ROOT, env=env,
@@ -215,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.url and not is_loopback(args.url):
         parser.error(f"{args.url} is not a loopback address; this script only loads this machine")
+    if not args.url:
+        try:
+            current_version_dir(args.index_dir)  # a server would build a missing index first: not a load test
+        except IndexFormatError as error:
+            parser.error(str(error))
     log_path = Path(tempfile.gettempdir()) / f"load_test_server_{os.getpid()}.log"
     with serving(args.url, args.index_dir, log_path) as base:
         report = asyncio.run(run_load(base, worries, args.seconds, args.concurrency, args.max_requests, args.seed))
