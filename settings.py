@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     log_queries_raw: bool = Field(False, description="With LOG_QUERIES, log the raw text instead of its hash (debugging only).")
     workers: int = Field(1, ge=0, le=64, description="Server processes sharing the port (scripts/serve.py); 0 = one per core. Each loads its own model and index.")
     search_threads: int = Field(8, ge=1, description="Searches in progress at once (the rest queue); with ENCODE_BATCH_MAX > 1 their encodes share model calls.")
+    malloc_arenas: int = Field(2, ge=0, le=64, description="glibc malloc arenas a server process may use (api/allocator.py: the default, 8 per core, keeps idle threads' freed memory); 0 = glibc's default.")
     encode_batch_max: int = Field(16, ge=0, le=256, description="Most queries encoded in one model call by the micro-batcher (retriever/batching.py); 0 or 1 = every search encodes alone.")
 
     # Production limits and operations (see README "Operations")

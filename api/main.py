@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
+from api.allocator import cap_malloc_arenas
 from api.errors import install_error_handlers
 from api.models import ErrorResponse
 from api.logging_setup import configure_logging, install_uvicorn_scrubbing
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, service: SearchService | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging()
+        cap_malloc_arenas(state.settings.malloc_arenas)  # before the load and the search threads allocate
         loading = None
         if state.service is None:
             loading = asyncio.create_task(asyncio.to_thread(state.load))
